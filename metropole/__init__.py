@@ -1,0 +1,1 @@
+"""Métropole: the shared digital platform of a French métropole and its communes."""

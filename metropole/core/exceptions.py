@@ -1,0 +1,39 @@
+"""Errors that carry a clear message for people and for API clients (RFC 9457)."""
+
+
+class PlatformError(Exception):
+    """Base of errors shown to users: a short title, a detail saying what and where."""
+
+    status = 400
+
+    def __init__(self, title: str, detail: str = "", *, field: str | None = None):
+        super().__init__(detail or title)
+        self.title = title
+        self.detail = detail
+        self.field = field
+
+
+class BadRequest(PlatformError):
+    status = 400
+
+
+class NotFound(PlatformError):
+    status = 404
+
+
+class PermissionDenied(PlatformError):
+    status = 403
+
+
+class Conflict(PlatformError):
+    status = 409
+
+
+def from_validation_error(error) -> BadRequest:
+    """A Django ValidationError as a BadRequest naming the first faulty field."""
+    if hasattr(error, "message_dict"):
+        field, messages = next(iter(error.message_dict.items()))
+        return BadRequest(
+            "Invalid value", " ".join(messages), field=None if field == "__all__" else field
+        )
+    return BadRequest("Invalid value", " ".join(error.messages))

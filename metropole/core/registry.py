@@ -1,0 +1,112 @@
+"""The module registry: how capability apps plug into the platform.
+
+Each app ships a `module.py` that builds a `ModuleManifest` and calls
+`registry.register(...)`. The core reads the registry to build navigation, the API,
+dashboards' statistics, the open-data catalogue of exports and the demo data — and
+never imports a module itself. Decidim's component manifest is the model.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+NAV_PUBLIC = "public"  # the portal's main navigation
+NAV_ADMIN = "admin"  # a territory's administration area
+NAV_ACCOUNT = "account"  # "my account"
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in one of the navigation menus.
+
+    `url_name` is reversed with the territory's slug when `per_territory` is set
+    (administration links); `permission` hides the entry from users who lack it.
+    """
+
+    label: str
+    url_name: str
+    section: str = NAV_PUBLIC
+    permission: str | None = None
+    per_territory: bool = False
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A figure a module contributes to dashboards: computed for one territory."""
+
+    key: str
+    label: str
+    compute: Callable[[Any], int | float]
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class OpenDataExport:
+    """A dataset a module publishes as open data, produced as rows for a territory."""
+
+    key: str
+    title: str
+    description: str
+    fields: tuple[str, ...]
+    rows: Callable[[Any], Iterable[dict]]
+    licence: str = "etalab-2.0"
+
+
+@dataclass
+class ModuleManifest:
+    """What a module is, in one place."""
+
+    label: str  # the Django app label
+    name: str  # human name, translatable
+    navigation: list[NavEntry] = field(default_factory=list)
+    # Permission names this module defines (their predicates live in its rules.py).
+    permissions: list[str] = field(default_factory=list)
+    statistics: list[Statistic] = field(default_factory=list)
+    exports: list[OpenDataExport] = field(default_factory=list)
+    # Loads the module's demo content for a metropole; called by `manage.py load_demo`.
+    demo_data: Callable[[Any], None] | None = None
+    # RGPD: what the module holds about a person (a JSON-serialisable value for the
+    # "my data" export), and how it erases or anonymises it when the account is deleted.
+    export_personal_data: Callable[[Any], Any] | None = None
+    erase_personal_data: Callable[[Any], None] | None = None
+    # Dotted path of a django-ninja Router mounted under /api/<api_prefix>/.
+    api_router: str | None = None
+    api_prefix: str = ""
+    # Dotted path of a URLconf mounted at /<url_prefix>/ on the portal.
+    urls: str | None = None
+    url_prefix: str = ""
+    order: int = 100
+
+
+class ModuleRegistry:
+    def __init__(self):
+        self._modules: dict[str, ModuleManifest] = {}
+
+    def register(self, manifest: ModuleManifest) -> ModuleManifest:
+        if manifest.label in self._modules:
+            raise ValueError(f"Module {manifest.label!r} is registered twice.")
+        self._modules[manifest.label] = manifest
+        return manifest
+
+    def __iter__(self):
+        return iter(sorted(self._modules.values(), key=lambda m: (m.order, m.label)))
+
+    def __getitem__(self, label: str) -> ModuleManifest:
+        return self._modules[label]
+
+    def __contains__(self, label: str) -> bool:
+        return label in self._modules
+
+    def navigation(self, section: str) -> list[NavEntry]:
+        entries = [e for m in self for e in m.navigation if e.section == section]
+        return sorted(entries, key=lambda e: e.order)
+
+    def statistics(self) -> list[Statistic]:
+        return [s for m in self for s in m.statistics]
+
+    def exports(self) -> dict[str, OpenDataExport]:
+        return {f"{m.label}.{e.key}": e for m in self for e in m.exports}
+
+
+registry = ModuleRegistry()

@@ -1,0 +1,61 @@
+"""Shared plumbing of the core's pages: permission decorator and error pages."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render
+
+from ..exceptions import PlatformError
+from ..queries import territory_by_slug
+
+
+def render_error(request, error: PlatformError):
+    return render(
+        request,
+        "core/error.html",
+        {"title": error.title, "detail": error.detail},
+        status=error.status,
+    )
+
+
+def territory_permission_required(permission: str):
+    """Load the territory named by the `slug` URL argument and check `permission` on it
+    through the same predicates as the API (rules.py). Anonymous users go to log-in."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, slug, *args, **kwargs):
+            territory = territory_by_slug(slug)
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(permission, territory):
+                return render(
+                    request,
+                    "core/error.html",
+                    {
+                        "title": "403",
+                        "detail": "You are not allowed to open this page of "
+                        f"{territory.display_name}.",
+                    },
+                    status=403,
+                )
+            return view(request, territory, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class PlatformErrorMiddleware:
+    """Turns PlatformError raised by a page into a readable page with the right status."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, PlatformError) and not request.path.startswith("/api/"):
+            return render_error(request, exception)
+        return None

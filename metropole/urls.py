@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+
+from metropole.api import api
+from metropole.core.registry import registry
+
+api_urls, app_name, namespace = api.urls
+urlpatterns = [
+    path("api/", include((api_urls, app_name), namespace=namespace)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("metropole.core.urls")),
+]
+for module in registry:
+    if module.urls and module.label != "core":
+        urlpatterns.append(path(f"{module.url_prefix}/", include(module.urls)))
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Runs the task worker in the background and the web server in the foreground, and
+# stops the worker when the server stops (Ctrl-C). Used by `make run`.
+set -e
+HOST="${METROPOLE_HOST:-127.0.0.1}"
+PORT="${METROPOLE_PORT:-8000}"
+VENV="${VENV:-.venv}"
+"$VENV/bin/python" manage.py db_worker --queue-name '*' >>var/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null' EXIT INT TERM
+echo ""
+echo "  Métropole is served at http://$HOST:$PORT/"
+sed 's/^/  Demo /' var/demo-credentials.txt
+echo "  (background task worker: pid $WORKER, log in var/worker.log; e-mails are printed below)"
+echo ""
+"$VENV/bin/python" manage.py runserver "$HOST:$PORT" --noreload

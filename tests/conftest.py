@@ -1,0 +1,80 @@
+"""Fixtures: the real reference data of Lille (and Grand Paris when needed), people with roles."""
+
+import pytest
+from django.core.management import call_command
+
+from metropole.core import services
+from metropole.core.models import Role, Territory, User
+
+LILLE, GRAND_PARIS = "200093201", "200054781"
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the territories once per session (real data: 95 communes of Lille, 130 of
+    Grand Paris) and create the cache table the log-in rate limit uses."""
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+        services.load_metropole(LILLE)
+        services.load_metropole(GRAND_PARIS)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(db):
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def lille(db) -> Territory:
+    return Territory.objects.get(code=LILLE)
+
+
+@pytest.fixture
+def grand_paris(db) -> Territory:
+    return Territory.objects.get(code=GRAND_PARIS)
+
+
+@pytest.fixture
+def commune(db):
+    def get(insee: str) -> Territory:
+        return Territory.objects.get(code=insee)
+
+    return get
+
+
+@pytest.fixture
+def make_user(db):
+    def make(email: str, *, verified=True, **extra) -> User:
+        from django.utils import timezone
+
+        return User.objects.create_user(
+            email=email,
+            password=PASSWORD,
+            email_verified_at=timezone.now() if verified else None,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def grant(db):
+    """Grant a role without a permission check (test set-up, not the feature under test)."""
+    from metropole.core.models import Membership
+
+    def do(user, territory, role=Role.ADMIN, organisation=None):
+        return Membership.objects.create(
+            user=user, territory=territory, role=role, organisation=organisation
+        )
+
+    return do
+
+
+@pytest.fixture
+def metropole_admin(make_user, grant, lille):
+    user = make_user("admin@example.org")
+    grant(user, lille, Role.ADMIN)
+    return user
