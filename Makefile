@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 MANAGE = $(BIN)/python manage.py
 export DJANGO_DEBUG ?= 1
+export METROPOLE_VAR_DIR ?= var
 
 .PHONY: run test install lint format bench messages clean
 
@@ -17,7 +18,7 @@ install: $(BIN)/activate
 
 ## make run: set up the database with real demo data and serve http://127.0.0.1:8000
 run: install
-	mkdir -p var
+	mkdir -p $(METROPOLE_VAR_DIR)
 	$(MANAGE) migrate --no-input -v0
 	$(MANAGE) createcachetable
 	$(MANAGE) load_demo

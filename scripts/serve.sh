@@ -5,12 +5,13 @@ set -e
 HOST="${METROPOLE_HOST:-127.0.0.1}"
 PORT="${METROPOLE_PORT:-8000}"
 VENV="${VENV:-.venv}"
-"$VENV/bin/python" manage.py db_worker --queue-name '*' >>var/worker.log 2>&1 &
+VAR="${METROPOLE_VAR_DIR:-var}"
+"$VENV/bin/python" manage.py db_worker --queue-name '*' >>"$VAR/worker.log" 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null' EXIT INT TERM
 echo ""
 echo "  Métropole is served at http://$HOST:$PORT/"
-sed 's/^/  Demo /' var/demo-credentials.txt
-echo "  (background task worker: pid $WORKER, log in var/worker.log; e-mails are printed below)"
+sed 's/^/  Demo /' "$VAR/demo-credentials.txt"
+echo "  (background task worker: pid $WORKER, log in $VAR/worker.log; e-mails are printed below)"
 echo ""
 "$VENV/bin/python" manage.py runserver "$HOST:$PORT" --noreload
