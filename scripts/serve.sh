@@ -12,6 +12,6 @@ trap 'kill $WORKER 2>/dev/null' EXIT INT TERM
 echo ""
 echo "  Métropole is served at http://$HOST:$PORT/"
 sed 's/^/  Demo /' "$VAR/demo-credentials.txt"
-echo "  (background task worker: pid $WORKER, log in $VAR/worker.log; e-mails are printed below)"
+echo "  Background task worker: pid $WORKER. E-mails (e.g. sign-up links) are written to $VAR/worker.log"
 echo ""
 "$VENV/bin/python" manage.py runserver "$HOST:$PORT" --noreload
