@@ -156,7 +156,9 @@ def commune_detail(request, code: str):
     summary="The commune containing a point (WGS84 latitude and longitude)",
 )
 def lookup_point(
-    request, lat: str = Query(..., examples=["50.6366"]), lon: str = Query(..., examples=["3.0635"])
+    request,
+    lat: str = Query(..., description="Latitude in decimal degrees, e.g. 50.6366"),
+    lon: str = Query(..., description="Longitude in decimal degrees, e.g. 3.0635"),
 ):
     return queries.commune_at(queries.current_metropole(), lat, lon)
 
@@ -245,7 +247,7 @@ def me(request):
         email=user.email,
         first_name=user.first_name,
         last_name=user.last_name,
-        verified=user.is_verified,
+        verified=user.email_is_verified,
         home_commune=user.home_commune.code if user.home_commune_id else None,
         roles=roles,
     )

@@ -202,7 +202,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
     @property
-    def is_verified(self) -> bool:
+    def email_is_verified(self) -> bool:
         return self.email_verified_at is not None
 
 

@@ -116,7 +116,7 @@ def locator_for(metropole: Territory) -> CommuneLocator:
         with _locators_lock:
             areas = [
                 (c.code, c.geometry)
-                for c in communes.exclude(geometry=None).only("code", "geometry")
+                for c in communes.exclude(geometry__isnull=True).only("code", "geometry")
             ]
             cached = (version, CommuneLocator(areas))
             _locators[metropole.pk] = cached

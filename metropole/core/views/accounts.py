@@ -66,7 +66,7 @@ def verify_email(request, token):
 
 @require_POST
 def resend_verification(request):
-    if request.user.is_authenticated and not request.user.is_verified:
+    if request.user.is_authenticated and not request.user.email_is_verified:
         services.send_verification_email(request.user, request.build_absolute_uri("/")[:-1])
         messages.info(
             request,
