@@ -78,3 +78,12 @@ def metropole_admin(make_user, grant, lille):
     user = make_user("admin@example.org")
     grant(user, lille, Role.ADMIN)
     return user
+
+
+@pytest.fixture
+def client():
+    """A test client that reads pages in English, so assertions use the source strings
+    (French is the default; tests/core/test_i18n.py checks it)."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")

@@ -388,3 +388,26 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > timezone.now()
         )
+
+
+class OidcIdentity(models.Model):
+    """A log-in of an OpenID Connect provider (FranceConnect, ProConnect) linked to an
+    account: the provider's name as in settings.OIDC_PROVIDERS and its `sub` claim."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities"
+    )
+    provider = models.CharField(_("provider"), max_length=32)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("OpenID Connect identity")
+        verbose_name_plural = _("OpenID Connect identities")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="unique_oidc_subject")
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.subject}"

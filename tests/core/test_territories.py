@@ -112,7 +112,8 @@ def test_tree_lookup_agrees_with_the_naive_loop_everywhere(lon, lat):
 def test_vectorised_lookup_agrees_with_single_lookups():
     lons = [2.35, 2.45, 2.30, 3.5, 2.2887]
     lats = [48.8566, 48.93, 48.80, 49.0, 48.8499]
-    assert LOCATOR.locate_many(lons, lats) == [LOCATOR.locate(x, y) for x, y in zip(lons, lats)]
+    singles = [LOCATOR.locate(x, y) for x, y in zip(lons, lats, strict=True)]
+    assert LOCATOR.locate_many(lons, lats) == singles
     assert LOCATOR.locate(2.3522, 48.8566) == "75056"
 
 
