@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+import metropole.urls  # noqa: F401  (builds the API schemas before a test freezes the clock)
 from metropole.core import services
 from metropole.core.models import Role, Territory, User
 

@@ -1,5 +1,6 @@
 """Colour checks for per-territory branding (WCAG 2.1 contrast)."""
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from .exceptions import BadRequest
@@ -29,9 +30,13 @@ def require_readable_on_white(hex_colour: str, *, field: str) -> None:
         raise BadRequest(
             _("Colour too light"),
             _(
-                "%(colour)s has a contrast of %(ratio).1f:1 with white; at least 4.5:1 is "
+                "%(colour)s has a contrast of %(ratio)s:1 with white; at least %(minimum)s:1 is "
                 "needed so that everyone can read the text. Choose a darker colour."
             )
-            % {"colour": hex_colour, "ratio": ratio},
+            % {
+                "colour": hex_colour,
+                "ratio": number_format(ratio, 1),
+                "minimum": number_format(MIN_CONTRAST, 1),
+            },
             field=field,
         )

@@ -10,31 +10,32 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
 from .exceptions import BadRequest
 
-# Metropolitan France and overseas departments fit in these bounds; anything else is
-# almost certainly swapped or mistyped coordinates.
 LAT_RANGE = (-90.0, 90.0)
 LON_RANGE = (-180.0, 180.0)
 
 
 def parse_coordinates(lat, lon) -> tuple[float, float]:
     """Validate a latitude/longitude pair given as text or numbers."""
+    title = _("Malformed coordinates")
     try:
         lat_value, lon_value = float(lat), float(lon)
     except (TypeError, ValueError):
         raise BadRequest(
-            "Malformed coordinates",
-            f"lat and lon must be decimal numbers in degrees, got lat={lat!r}, lon={lon!r}.",
+            title,
+            _("lat and lon must be decimal numbers in degrees, got lat=%(lat)r, lon=%(lon)r.")
+            % {"lat": lat, "lon": lon},
         ) from None
     if not (math.isfinite(lat_value) and math.isfinite(lon_value)):
-        raise BadRequest("Malformed coordinates", "lat and lon must be finite numbers.")
+        raise BadRequest(title, _("lat and lon must be finite numbers."))
     if not LAT_RANGE[0] <= lat_value <= LAT_RANGE[1]:
-        raise BadRequest("Malformed coordinates", f"lat={lat_value} is outside [-90, 90].")
+        raise BadRequest(title, _("lat=%(lat)s is outside [-90, 90].") % {"lat": lat_value})
     if not LON_RANGE[0] <= lon_value <= LON_RANGE[1]:
-        raise BadRequest("Malformed coordinates", f"lon={lon_value} is outside [-180, 180].")
+        raise BadRequest(title, _("lon=%(lon)s is outside [-180, 180].") % {"lon": lon_value})
     return lat_value, lon_value
 
 

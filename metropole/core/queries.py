@@ -4,6 +4,7 @@ import threading
 
 from django.conf import settings
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from .exceptions import BadRequest, NotFound
 from .geo import CommuneLocator, parse_coordinates
@@ -41,11 +42,14 @@ def territory_by_code(code: str, metropole: Territory | None = None) -> Territor
     try:
         return qs.get(code=(code or "").strip())
     except Territory.DoesNotExist:
-        where = f" in {metropole.name}" if metropole else ""
+        where = (_(" in %(name)s") % {"name": metropole.name}) if metropole else ""
         raise NotFound(
-            "Unknown territory",
-            f"No commune or territory has the code {code!r}{where}. "
-            "Communes are named by their INSEE code (5 characters, e.g. 59350).",
+            _("Unknown territory"),
+            _(
+                "No commune or territory has the code %(code)r%(where)s. "
+                "Communes are named by their INSEE code (5 characters, e.g. 59350)."
+            )
+            % {"code": code, "where": where},
         ) from None
 
 
@@ -53,7 +57,9 @@ def territory_by_slug(slug: str) -> Territory:
     try:
         return Territory.objects.select_related("parent", "metropole").get(slug=slug)
     except Territory.DoesNotExist:
-        raise NotFound("Unknown territory", f"No territory is published at {slug!r}.") from None
+        raise NotFound(
+            _("Unknown territory"), _("No territory is published at %(slug)r.") % {"slug": slug}
+        ) from None
 
 
 def communes_of(metropole: Territory) -> QuerySet:
@@ -73,7 +79,9 @@ def search_communes(metropole: Territory, text: str, limit: int = 20) -> QuerySe
     if text.isdigit():
         if len(text) > 5:
             raise BadRequest(
-                "Malformed postal code", f"A postal code has 5 digits; {text!r} has {len(text)}."
+                _("Malformed postal code"),
+                _("A postal code has 5 digits; %(text)r has %(count)d.")
+                % {"text": text, "count": len(text)},
             )
         return (
             metropole_communes(metropole)
@@ -91,12 +99,15 @@ def communes_by_postal_code(metropole: Territory, code: str) -> QuerySet:
     code = (code or "").strip()
     if not (len(code) == 5 and code.isdigit()):
         raise BadRequest(
-            "Malformed postal code", f"A postal code is 5 digits, e.g. 59000; got {code!r}."
+            _("Malformed postal code"),
+            _("A postal code is 5 digits, e.g. 59000; got %(code)r.") % {"code": code},
         )
     found = metropole_communes(metropole).filter(postal_codes__code=code).distinct()
     if not found.exists():
         raise NotFound(
-            "Unknown postal code", f"No commune of {metropole.name} has the postal code {code}."
+            _("Unknown postal code"),
+            _("No commune of %(metropole)s has the postal code %(code)s.")
+            % {"metropole": metropole.name, "code": code},
         )
     return found
 
@@ -129,8 +140,9 @@ def commune_at(metropole: Territory, lat, lon) -> Territory:
     code = locator_for(metropole).locate(lon, lat)
     if code is None:
         raise NotFound(
-            "Outside the metropole",
-            f"The point lat={lat}, lon={lon} is in none of the communes of {metropole.name}.",
+            _("Outside the metropole"),
+            _("The point lat=%(lat)s, lon=%(lon)s is in none of the communes of %(metropole)s.")
+            % {"lat": lat, "lon": lon, "metropole": metropole.name},
         )
     return Territory.objects.get(code=code)
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import reference, tasks
 from .colours import require_readable_on_white
@@ -124,7 +125,9 @@ def load_metropole(siren: str, *, has_joined: bool = False) -> Territory:
 def set_commune_joined(actor, commune: Territory, joined: bool) -> Territory:
     """A metropole administrator records that a commune joined (or left) the platform."""
     if not commune.is_commune or commune.metropole_id is None:
-        raise BadRequest(_("Not a commune"), _("Only a commune of the metropole can join it."))
+        raise BadRequest(
+            _("Not a commune"), _("Only a commune of the metropole can join the platform.")
+        )
     require_perm(actor, "core.manage_communes", commune.metropole)
     if commune.has_joined != joined:
         commune.has_joined = joined
@@ -143,7 +146,10 @@ def update_branding(actor, territory: Territory, *, logo=None, remove_logo=False
     require_perm(actor, "core.change_territory", territory)
     unknown = set(values) - set(BRANDING_FIELDS)
     if unknown:
-        raise BadRequest("Unknown setting", f"Unknown settings: {', '.join(sorted(unknown))}.")
+        raise BadRequest(
+            _("Unknown setting"),
+            _("Unknown settings: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+        )
     for field_name in ("primary_colour", "accent_colour"):
         if values.get(field_name):
             require_readable_on_white(values[field_name], field=field_name)
@@ -311,17 +317,17 @@ def send_verification_email(user: User, verify_url_base: str) -> None:
     link = verify_url_base + reverse(
         "core:verify_email", kwargs={"token": verification_token(user)}
     )
-    days = settings.ACCOUNT_VERIFICATION_MAX_AGE // 86400
+    hours = max(1, settings.ACCOUNT_VERIFICATION_MAX_AGE // 3600)
+    body = ngettext(
+        "Hello,\n\nTo activate your account, open this link within %(hours)d hour:\n"
+        "%(link)s\n\nIf you did not create an account, ignore this message.",
+        "Hello,\n\nTo activate your account, open this link within %(hours)d hours:\n"
+        "%(link)s\n\nIf you did not create an account, ignore this message.",
+        hours,
+    ) % {"hours": hours, "link": link}
+    subject = _("Confirm your e-mail address")
     transaction.on_commit(
-        lambda: tasks.send_email.enqueue(
-            to=[user.email],
-            subject=_("Confirm your e-mail address"),
-            body=_(
-                "Hello,\n\nTo activate your account, open this link within %(days)d days:\n"
-                "%(link)s\n\nIf you did not create an account, ignore this message."
-            )
-            % {"days": days, "link": link},
-        )
+        lambda: tasks.send_email.enqueue(to=[user.email], subject=subject, body=body)
     )
 
 
@@ -457,3 +463,110 @@ def revoke_api_token(user: User, token: ApiToken) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit(user, "api_token.revoked", None, token, name=token.name)
+
+
+# --- OpenID Connect (FranceConnect, ProConnect) -----------------------------------------
+
+
+def oidc_email_verified(provider: str, claims: dict) -> bool:
+    """Whether the provider vouches for the e-mail address of `claims`.
+
+    `email_verified` is trusted when present. When it is absent, the address counts as
+    verified only for FranceConnect and ProConnect, which give no other kind (see
+    oidc.PROVIDERS_WITH_VERIFIED_EMAILS and docs/oidc.md)."""
+    from .oidc import PROVIDERS_WITH_VERIFIED_EMAILS
+
+    value = claims.get("email_verified")
+    if value is None:
+        return provider in PROVIDERS_WITH_VERIFIED_EMAILS
+    if isinstance(value, str):  # some providers send "true"
+        return value.strip().lower() == "true"
+    return value is True
+
+
+@transaction.atomic
+def sign_in_with_oidc(provider: str, claims: dict) -> User:
+    """The account of the person the provider vouches for, found or created and linked.
+
+    `claims` are the validated claims of the ID token and userinfo (`sub`, `email`, ...).
+    The account is the one linked to (provider, sub), else the one with the same e-mail
+    address when the provider vouches for it, else a new one (no password: it logs in
+    through the provider, or sets one with "forgotten password"). An unverified local
+    account with that address is taken over: whoever created it never proved they own the
+    address, so its password, API tokens and authenticator apps are removed."""
+    from django_otp import devices_for_user
+
+    from .exceptions import PermissionDenied
+    from .models import OidcIdentity
+
+    subject = str(claims.get("sub") or "").strip()
+    if not subject or len(subject) > 255:
+        raise BadRequest(
+            _("Incomplete answer"), _("The identity provider did not say who you are.")
+        )
+    email = User.objects.normalize_email(str(claims.get("email") or "").strip()).lower()
+    verified = bool(email) and oidc_email_verified(provider, claims)
+    now = timezone.now()
+    details = {"provider": provider, "created": False, "linked": False}
+
+    identity = (
+        OidcIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(provider=provider, subject=subject)
+        .first()
+    )
+    if identity is not None and identity.user.anonymised_at is not None:
+        identity.delete()  # the account was deleted: its owner starts afresh
+        identity = None
+    if identity is not None:
+        user = identity.user
+    else:
+        if not email:
+            raise BadRequest(
+                _("E-mail address missing"),
+                _(
+                    "The identity provider did not give your e-mail address. Allow it to "
+                    "share your e-mail address, then try again."
+                ),
+            )
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email,
+                password=None,
+                first_name=str(claims.get("given_name") or "")[:150],
+                last_name=str(claims.get("family_name") or claims.get("usual_name") or "")[:150],
+                email_verified_at=now if verified else None,
+            )
+            details["created"] = True
+        elif not verified:
+            raise Conflict(
+                _("Address already used"),
+                _(
+                    "An account already uses the e-mail address %(email)s, and the identity "
+                    "provider does not confirm that this address is yours. Log in with "
+                    "your password instead."
+                )
+                % {"email": email},
+            )
+        elif user.email_verified_at is None:
+            user.set_unusable_password()
+            user.email_verified_at = now
+            user.save(update_fields=["password", "email_verified_at"])
+            user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
+            for device in devices_for_user(user, confirmed=None):
+                device.delete()
+            details["took_over_unverified_account"] = True
+        identity = OidcIdentity.objects.create(user=user, provider=provider, subject=subject)
+        details["linked"] = True
+    if not user.is_active:
+        raise PermissionDenied(
+            _("Account disabled"), _("This account is disabled. Contact the platform team.")
+        )
+    if verified and user.email_verified_at is None and user.email == email:
+        user.email_verified_at = now
+        user.save(update_fields=["email_verified_at"])
+    identity.last_login_at = now
+    identity.save(update_fields=["last_login_at"])
+    audit(user, "account.oidc_login", None, user, **details)
+    return user
