@@ -7,6 +7,7 @@ DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and turns DJANGO_DEBUG off.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -235,6 +236,15 @@ if SECURE_HTTPS:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 _basemap_origin = env_list("METROPOLE_BASEMAP_ORIGIN")
+# Log-in buttons of OpenID Connect providers post to us and we redirect to the provider:
+# browsers (Chrome) check that redirect against form-action too.
+_oidc_origins = sorted(
+    {
+        "{0.scheme}://{0.netloc}".format(urlsplit(conf["discovery_url"]))
+        for conf in OIDC_PROVIDERS.values()
+        if conf["discovery_url"] and conf["client_id"]
+    }
+)
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
@@ -244,7 +254,7 @@ SECURE_CSP = {
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
-    "form-action": [CSP.SELF, *env_list("METROPOLE_CSP_FORM_ACTION")],
+    "form-action": [CSP.SELF, *_oidc_origins, *env_list("METROPOLE_CSP_FORM_ACTION")],
     "frame-ancestors": [CSP.NONE],
 }
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import account, accounts, administration, portal
+from .views import account, accounts, administration, oidc, portal
 
 app_name = "core"
 
@@ -53,6 +53,8 @@ urlpatterns = [
     path("compte/connexion/", accounts.login, name="login"),
     path("compte/connexion/code/", accounts.login_otp, name="login_otp"),
     path("compte/deconnexion/", accounts.logout, name="logout"),
+    path("compte/oidc/<str:provider>/connexion/", oidc.oidc_login, name="oidc_login"),
+    path("compte/oidc/<str:provider>/retour/", oidc.oidc_callback, name="oidc_callback"),
     *[path("compte/" + p.pattern._route, p.callback, name=p.name) for p in password_reset],
     # my account
     path("mon-compte/", account.overview, name="account"),
