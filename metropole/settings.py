@@ -152,12 +152,13 @@ OIDC_PROVIDERS = {
         "discovery_url": os.environ.get(f"{prefix}_DISCOVERY_URL", ""),
         "client_id": os.environ.get(f"{prefix}_CLIENT_ID", ""),
         "client_secret": os.environ.get(f"{prefix}_CLIENT_SECRET", ""),
-        "scope": os.environ.get(f"{prefix}_SCOPE", "openid email given_name family_name"),
+        "scope": os.environ.get(f"{prefix}_SCOPE", default_scope),
         "acr_values": os.environ.get(f"{prefix}_ACR_VALUES", ""),
     }
-    for name, label, prefix in [
-        ("franceconnect", "FranceConnect", "FRANCECONNECT"),
-        ("proconnect", "ProConnect", "PROCONNECT"),
+    for name, label, prefix, default_scope in [
+        ("franceconnect", "FranceConnect", "FRANCECONNECT", "openid email given_name family_name"),
+        # ProConnect names the family name `usual_name`.
+        ("proconnect", "ProConnect", "PROCONNECT", "openid email given_name usual_name"),
     ]
 }
 

@@ -4,10 +4,11 @@ from datetime import datetime
 
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from . import queries, services
 from .api_auth import person_auth
+from .api_pagination import Pagination
 from .exceptions import NotFound
 from .models import ApiToken, Territory
 from .rules import require_perm
@@ -101,7 +102,7 @@ def metropole_detail(request):
     url_name="communes",
     summary="Communes of the metropole, optionally searched by name or postal code",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def commune_list(
     request,
     q: str = Query(
@@ -205,7 +206,7 @@ class MemberOut(Schema):
     url_name="members",
     summary="Members and roles of a territory (administrators)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def territory_members(request, code: str):
     territory = queries.territory_by_code(code)
     require_perm(request.user, "core.manage_members", territory)

@@ -383,6 +383,14 @@ def export_personal_data(user: User) -> dict:
             }
             for m in user.memberships.select_related("territory", "organisation")
         ],
+        "identity_providers": [
+            {
+                "provider": i.provider,
+                "linked_at": i.created_at.isoformat(),
+                "last_login_at": i.last_login_at.isoformat() if i.last_login_at else None,
+            }
+            for i in user.oidc_identities.all()
+        ],
         "api_tokens": [
             {
                 "name": t.name,
@@ -417,6 +425,7 @@ def delete_account(user: User) -> None:
     AuditEvent.objects.filter(actor=user).update(actor_label=f"deleted-account-{user.pk}")
     user.memberships.all().delete()
     user.api_tokens.all().delete()
+    user.oidc_identities.all().delete()
     from django_otp import devices_for_user
 
     for device in devices_for_user(user, confirmed=None):

@@ -171,3 +171,14 @@ def test_deleting_my_account_erases_personal_data_and_keeps_the_trail_anonymous(
     assert labels == {f"deleted-account-{user.pk}"}
     assert not AuditEvent.objects.filter(details__icontains="bye@example.org").exists()
     assert client.get("/mon-compte/").status_code == 302
+
+
+def test_identity_provider_links_are_exported_and_erased(make_user):
+    from metropole.core.models import OidcIdentity
+
+    user = make_user("linked@example.org")
+    OidcIdentity.objects.create(user=user, provider="franceconnect", subject="abc")
+    exported = services.export_personal_data(user)
+    assert [i["provider"] for i in exported["identity_providers"]] == ["franceconnect"]
+    services.delete_account(user)
+    assert not OidcIdentity.objects.filter(subject="abc").exists()

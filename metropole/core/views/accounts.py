@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 
-from .. import services
+from .. import oidc, services
 from ..exceptions import PlatformError
 from ..forms import LoginForm, OtpForm, SignupForm
 from ..models import User
@@ -112,7 +112,7 @@ def login(request):
         {
             "form": form,
             "next": _safe_next(request, ""),
-            "oidc_providers": _enabled_oidc_providers(),
+            "oidc_providers": oidc.enabled_providers(),
         },
     )
 
@@ -150,11 +150,3 @@ def logout(request):
     auth_logout(request)
     messages.info(request, _("You are logged out."))
     return redirect("core:home")
-
-
-def _enabled_oidc_providers() -> list[dict]:
-    return [
-        {"name": name, "label": conf["label"]}
-        for name, conf in settings.OIDC_PROVIDERS.items()
-        if conf["discovery_url"] and conf["client_id"]
-    ]
