@@ -259,8 +259,6 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_LIMIT = 500
 
 LOGGING = {
     "version": 1,

@@ -14,8 +14,23 @@ SCHEMA = schemathesis.openapi.from_wsgi("/api/openapi.json", application).exclud
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, which would close the
+    test's database connection (fatal inside its transaction on PostgreSQL). Django's own test
+    client disconnects the same handler."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
-def test_public_api_never_fails(lille, operation):
+def test_public_api_never_fails(lille, keep_test_connection, operation):
     @given(case=operation.as_strategy())
     @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
     def check(case):
