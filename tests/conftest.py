@@ -11,14 +11,24 @@ LILLE, GRAND_PARIS = "200093201", "200054781"
 PASSWORD = "correct-horse-battery-staple"
 
 
+def load_session_territories() -> None:
+    """The territories every test may rely on: Lille (95 communes) and Grand Paris (130)."""
+    services.load_metropole(LILLE)
+    services.load_metropole(GRAND_PARIS)
+
+
+def lille_in_this_database() -> Territory:
+    """Lille in the current database, loading it if a transactional test flushed it."""
+    return Territory.objects.filter(code=LILLE).first() or services.load_metropole(LILLE)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the territories once per session (real data: 95 communes of Lille, 130 of
-    Grand Paris) and create the cache table the log-in rate limit uses."""
+    """Load the territories once per session (real data) and create the cache table the
+    log-in rate limit uses."""
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
-        services.load_metropole(LILLE)
-        services.load_metropole(GRAND_PARIS)
+        load_session_territories()
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GRAND_PARIS, LILLE
+from tests.conftest import lille_in_this_database, load_session_territories
 
 CHROMIUM = Path(os.environ.get("METROPOLE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -81,20 +81,14 @@ def browser(_allow_sync_playwright):
 def _restore_session_data(django_db_setup, django_db_blocker):
     """Transactional tests flush the database; put back what tests/conftest.py loaded."""
     yield
-    from metropole.core import services
-
     with django_db_blocker.unblock():
-        services.load_metropole(LILLE)
-        services.load_metropole(GRAND_PARIS)
+        load_session_territories()
 
 
 @pytest.fixture(autouse=True)
 def territories(live_server, transactional_db):
     """The Métropole Européenne de Lille and its 95 communes, in this test's database."""
-    from metropole.core import services
-    from metropole.core.models import Territory
-
-    return Territory.objects.filter(code=LILLE).first() or services.load_metropole(LILLE)
+    return lille_in_this_database()
 
 
 class BrowserProblems:

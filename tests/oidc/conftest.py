@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.conftest import GRAND_PARIS, LILLE
+from tests.conftest import lille_in_this_database, load_session_territories
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER_USER = {
@@ -176,11 +176,8 @@ def oidc_settings(settings, oidc_provider):
 def _restore_session_data(django_db_setup, django_db_blocker):
     """Transactional tests flush the database; put back what tests/conftest.py loaded."""
     yield
-    from metropole.core import services
-
     with django_db_blocker.unblock():
-        services.load_metropole(LILLE)
-        services.load_metropole(GRAND_PARIS)
+        load_session_territories()
 
 
 @pytest.fixture(autouse=True)
@@ -190,10 +187,7 @@ def territories(request):
     if "live_server" not in request.fixturenames:
         return None
     request.getfixturevalue("transactional_db")
-    from metropole.core import services
-    from metropole.core.models import Territory
-
-    return Territory.objects.filter(code=LILLE).first() or services.load_metropole(LILLE)
+    return lille_in_this_database()
 
 
 # --- a person with a browser ----------------------------------------------------------
