@@ -5,6 +5,7 @@ from datetime import datetime
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from . import queries, services
 from .api_auth import person_auth
@@ -282,7 +283,7 @@ def token_list(request):
 def token_create(request, payload: TokenIn):
     token, key = services.create_api_token(request.user, payload.name, payload.expires_at)
     token.key = key
-    return 201, token
+    return Status(201, token)
 
 
 @account_router.delete("/me/tokens/{token_id}", response={204: None}, url_name="token_revoke")
@@ -291,7 +292,7 @@ def token_revoke(request, token_id: int):
     if token is None:
         raise NotFound("Unknown token", f"You have no token with the id {token_id}.")
     services.revoke_api_token(request.user, token)
-    return 204, None
+    return Status(204, None)
 
 
 router.add_router("", account_router)
