@@ -16,6 +16,12 @@
 (function () {
   'use strict';
 
+  // Texts come from the template (data-text-* attributes, translated by Django); the
+  // French fallbacks only serve a page that forgot them.
+  function text(el, key, fallback) {
+    return el.getAttribute('data-text-' + key) || fallback;
+  }
+
   var FALLBACK_BRAND = '#1f3a93';
 
   function reducedMotion() {
@@ -73,7 +79,7 @@
 
     if (!el.hasAttribute('role')) { el.setAttribute('role', 'region'); }
     if (!el.hasAttribute('aria-label') && !el.hasAttribute('aria-labelledby')) {
-      el.setAttribute('aria-label', el.getAttribute('data-label') || 'Carte interactive du territoire');
+      el.setAttribute('aria-label', el.getAttribute('data-label') || text(el, 'label', 'Carte interactive du territoire'));
     }
 
     var still = reducedMotion();
@@ -87,9 +93,9 @@
       markerZoomAnimation: !still,
       inertia: !still
     });
-    // Leaflet's zoom control titles are in English; translate them.
+    // Leaflet's zoom control titles are in English; use the page's language.
     if (map.zoomControl) { map.zoomControl.remove(); }
-    L.control.zoom({ zoomInTitle: 'Zoomer', zoomOutTitle: 'Dézoomer' }).addTo(map);
+    L.control.zoom({ zoomInTitle: text(el, 'zoom-in', 'Zoomer'), zoomOutTitle: text(el, 'zoom-out', 'Dézoomer') }).addTo(map);
 
     if (basemapUrl) {
       L.tileLayer(basemapUrl, { attribution: basemapAttribution, maxZoom: 19 }).addTo(map);
@@ -129,18 +135,18 @@
       }).then(function (res) {
         if (seq !== lookupSeq) { return; }
         if (res.ok && res.body.name) {
-          var parts = ['Le point choisi se trouve dans : '];
+          var parts = [text(el, 'found', 'Le point choisi se trouve dans : ')];
           parts.push(res.body.url ? link(res.body.name, res.body.url) : String(res.body.name));
           parts.push('.');
           setResult(resultBox, parts, false);
         } else {
-          var msg = res.body.title || 'Aucun territoire trouvé à cet endroit.';
+          var msg = res.body.title || text(el, 'none', 'Aucun territoire trouvé à cet endroit.');
           if (res.body.detail) { msg += (/[.!?…]$/.test(msg) ? ' ' : '. ') + res.body.detail; }
           setResult(resultBox, [msg], true);
         }
       }).catch(function () {
         if (seq !== lookupSeq) { return; }
-        setResult(resultBox, ['La recherche n’a pas abouti. Vérifiez votre connexion et réessayez.'], true);
+        setResult(resultBox, [text(el, 'failed', 'La recherche n’a pas abouti. Vérifiez votre connexion et réessayez.')], true);
       });
     }
 
@@ -204,7 +210,7 @@
       el.dispatchEvent(evt);
     }).catch(function () {
       showDefaultView();
-      setResult(resultBox, ['La carte n’a pas pu être chargée. La liste des lieux reste disponible sur cette page.'], true);
+      setResult(resultBox, [text(el, 'unavailable', 'La carte n’a pas pu être chargée. La liste des lieux reste disponible sur cette page.')], true);
     });
   }
 
