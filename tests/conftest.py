@@ -22,6 +22,14 @@ def lille_in_this_database() -> Territory:
     return Territory.objects.filter(code=LILLE).first() or services.load_metropole(LILLE)
 
 
+def restore_session_territories(django_db_setup, django_db_blocker):
+    """For packages of transactional tests (they flush the database): reload, once the
+    package is done, what the session loaded. Used as a package-scoped autouse fixture."""
+    yield
+    with django_db_blocker.unblock():
+        load_session_territories()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the territories once per session (real data) and create the cache table the

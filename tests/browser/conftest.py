@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import lille_in_this_database, load_session_territories
+from tests.conftest import lille_in_this_database, restore_session_territories
 
 CHROMIUM = Path(os.environ.get("METROPOLE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -77,12 +77,8 @@ def browser(_allow_sync_playwright):
         connections.close_all()
 
 
-@pytest.fixture(scope="package", autouse=True)
-def _restore_session_data(django_db_setup, django_db_blocker):
-    """Transactional tests flush the database; put back what tests/conftest.py loaded."""
-    yield
-    with django_db_blocker.unblock():
-        load_session_territories()
+# Transactional tests flush the database; put back what tests/conftest.py loaded.
+_restore_session_data = pytest.fixture(scope="package", autouse=True)(restore_session_territories)
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.conftest import lille_in_this_database, load_session_territories
+from tests.conftest import lille_in_this_database, restore_session_territories
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER_USER = {
@@ -172,12 +172,8 @@ def oidc_settings(settings, oidc_provider):
     oidc.reset()
 
 
-@pytest.fixture(scope="package", autouse=True)
-def _restore_session_data(django_db_setup, django_db_blocker):
-    """Transactional tests flush the database; put back what tests/conftest.py loaded."""
-    yield
-    with django_db_blocker.unblock():
-        load_session_territories()
+# Transactional tests flush the database; put back what tests/conftest.py loaded.
+_restore_session_data = pytest.fixture(scope="package", autouse=True)(restore_session_territories)
 
 
 @pytest.fixture(autouse=True)
