@@ -63,7 +63,15 @@ def territory_by_slug(slug: str) -> Territory:
 
 
 def communes_of(metropole: Territory) -> QuerySet:
-    return metropole_communes(metropole).select_related("parent")
+    """Communes for lists and tables: contours and town halls (the heavy JSON) left out."""
+    return metropole_communes(metropole).select_related("parent").defer("geometry", "town_hall")
+
+
+def commune_links(metropole: Territory) -> QuerySet:
+    """Just what a list of links to the communes needs (the home page lists them all)."""
+    return metropole_communes(metropole).only(
+        "code", "name", "slug", "kind", "population", "has_joined", "metropole_id"
+    )
 
 
 def metropole_communes(metropole: Territory) -> QuerySet:

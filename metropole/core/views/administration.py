@@ -116,7 +116,7 @@ def communes(request, territory):
     return render(
         request,
         "core/admin/communes.html",
-        _admin_context(request, territory, communes=queries.communes_of(territory)),
+        _admin_context(request, territory, communes=queries.commune_links(territory)),
     )
 
 

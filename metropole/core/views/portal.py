@@ -16,7 +16,7 @@ from ..registry import registry
 @require_GET
 def home(request):
     metropole = request.metropole
-    communes = list(queries.communes_of(metropole))
+    communes = list(queries.commune_links(metropole))
     statistics = [(s, s.compute(metropole)) for s in registry.statistics()]
     return render(
         request,
