@@ -40,6 +40,7 @@ def test_sign_up_sends_a_link_that_verifies_the_address(client, sign_up, commune
     assert not user.email_is_verified and user.home_commune.code == "59512"
     assert len(mail.outbox) == 1
     link = LINK.search(mail.outbox[0].body).group()
+    assert "marie" not in link  # the address never travels in URLs (logs, referrers)
     assert client.get(link).status_code == 302
     user.refresh_from_db()
     assert user.email_is_verified
