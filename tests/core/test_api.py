@@ -152,3 +152,20 @@ def test_huge_offsets_are_refused_clearly(client, lille):
     response = client.get(f"/api/communes?offset={2**64}")
     assert response.status_code == 400 and "offset" in response.json()["detail"]
     assert client.get("/api/communes?offset=1000").json()["items"] == []
+
+
+def test_geojson_is_cached_by_browsers_until_a_commune_changes(client, lille, commune):
+    first = client.get("/api/communes.geojson", HTTP_ACCEPT_ENCODING="gzip")
+    assert first["Content-Encoding"] == "gzip" and "max-age" in first["Cache-Control"]
+    etag = first["ETag"]
+    assert client.get("/api/communes.geojson", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    roubaix = commune("59512")
+    roubaix.tagline = "Bienvenue"
+    roubaix.save()
+    changed = client.get("/api/communes.geojson", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+def test_pages_answer_head_requests(client, lille):
+    assert client.head("/").status_code == 200
+    assert client.head("/communes/lille-59350/").status_code == 200

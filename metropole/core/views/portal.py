@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .. import queries
 from ..exceptions import PlatformError
@@ -13,7 +13,7 @@ from ..opening_hours import describe_opening_hours
 from ..registry import registry
 
 
-@require_GET
+@require_safe
 def home(request):
     metropole = request.metropole
     communes = list(queries.commune_links(metropole))
@@ -31,7 +31,7 @@ def home(request):
     )
 
 
-@require_GET
+@require_safe
 def territory(request, slug):
     place = queries.territory_by_slug(slug)
     if place.is_metropole:
@@ -47,7 +47,7 @@ def territory(request, slug):
     return render(request, "core/territory.html", context)
 
 
-@require_GET
+@require_safe
 def find_commune(request):
     """Search by name or postal code; or locate coordinates. Works without JavaScript."""
     metropole = request.metropole
@@ -69,7 +69,7 @@ def find_commune(request):
     return render(request, "core/find.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def branding_css(request, slug):
     """The territory's colours as CSS variables (a file, so the CSP can forbid inline styles)."""
     place = queries.territory_by_slug(slug)
