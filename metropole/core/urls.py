@@ -7,7 +7,7 @@ app_name = "core"
 
 password_reset = [
     path(
-        "password/reset/",
+        "compte/mot-de-passe/oublie/",
         auth_views.PasswordResetView.as_view(
             template_name="core/accounts/password_reset.html",
             email_template_name="core/accounts/password_reset_email.txt",
@@ -17,14 +17,14 @@ password_reset = [
         name="password_reset",
     ),
     path(
-        "password/reset/sent/",
+        "compte/mot-de-passe/envoye/",
         auth_views.PasswordResetDoneView.as_view(
             template_name="core/accounts/password_reset_done.html"
         ),
         name="password_reset_done",
     ),
     path(
-        "password/reset/<uidb64>/<token>/",
+        "compte/mot-de-passe/nouveau/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="core/accounts/password_reset_confirm.html",
             success_url=reverse_lazy("core:password_reset_complete"),
@@ -32,7 +32,7 @@ password_reset = [
         name="password_reset_confirm",
     ),
     path(
-        "password/reset/done/",
+        "compte/mot-de-passe/change/",
         auth_views.PasswordResetCompleteView.as_view(
             template_name="core/accounts/password_reset_complete.html"
         ),
@@ -55,7 +55,7 @@ urlpatterns = [
     path("compte/deconnexion/", accounts.logout, name="logout"),
     path("compte/oidc/<str:provider>/connexion/", oidc.oidc_login, name="oidc_login"),
     path("compte/oidc/<str:provider>/retour/", oidc.oidc_callback, name="oidc_callback"),
-    *[path("compte/" + p.pattern._route, p.callback, name=p.name) for p in password_reset],
+    *password_reset,
     # my account
     path("mon-compte/", account.overview, name="account"),
     path("mon-compte/mes-donnees.json", account.export_my_data, name="export_my_data"),

@@ -129,7 +129,7 @@ def test_two_factor_log_in(client, make_user):
 def test_password_reset(client, make_user, django_capture_on_commit_callbacks):
     make_user("oubli@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/compte/password/reset/", {"email": "oubli@example.org"})
+        client.post("/compte/mot-de-passe/oublie/", {"email": "oubli@example.org"})
     link = LINK.search(mail.outbox[0].body).group()
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200

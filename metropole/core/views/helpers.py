@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from ..exceptions import PlatformError
 from ..queries import territory_by_slug
@@ -34,8 +35,8 @@ def territory_permission_required(permission: str):
                     "core/error.html",
                     {
                         "title": "403",
-                        "detail": "You are not allowed to open this page of "
-                        f"{territory.display_name}.",
+                        "detail": _("You are not allowed to open this page of %(territory)s.")
+                        % {"territory": territory.display_name},
                     },
                     status=403,
                 )
