@@ -6,6 +6,9 @@ from django.utils.translation import gettext as _
 from .exceptions import BadRequest
 
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
+# The design system's defaults (core/static/core/css/metropole.css, --brand and --accent).
+DEFAULT_PRIMARY = "#1f3a93"
+DEFAULT_ACCENT = "#a8430b"
 
 
 def _channel(value: int) -> float:

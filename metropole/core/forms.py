@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from .colours import DEFAULT_ACCENT, DEFAULT_PRIMARY
 from .models import OrganisationKind, Role, Territory, TerritoryKind, User
 
 
@@ -190,6 +191,12 @@ class BrandingForm(forms.ModelForm):
             "accent_colour": forms.TextInput(attrs={"type": "color"}),
             "logo": forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A colour picker cannot be empty: show the colours in use, not black.
+        self.initial["primary_colour"] = self.instance.primary_colour or DEFAULT_PRIMARY
+        self.initial["accent_colour"] = self.instance.accent_colour or DEFAULT_ACCENT
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

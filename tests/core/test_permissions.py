@@ -181,3 +181,9 @@ def test_metropole_admin_manages_partner_organisations(client, metropole_admin, 
         metropole_admin, make_user("ops@example.org"), lille, Role.PARTNER, organisation
     )
     assert member.role_label == "partner member"
+
+
+def test_branding_form_shows_the_colours_in_use_not_black(client, roubaix_admin, roubaix):
+    client.force_login(roubaix_admin)
+    html = client.get(f"/administration/{roubaix.slug}/identite/").content.decode()
+    assert 'value="#1f3a93"' in html and "#000000" not in html
