@@ -118,7 +118,7 @@ def main():
         pages[path] = count(client, path, timed=True)
 
     # The test client keeps the connection open between requests; gunicorn closes it at
-    # the end of each request when CONN_MAX_AGE is 0 (forced for SQLite in settings.py).
+    # the end of each request when CONN_MAX_AGE is 0; this measures that cost.
     def fresh_health():
         connection.close()
         client.get("/health/")

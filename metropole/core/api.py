@@ -126,7 +126,9 @@ def commune_geojson(request):
     """Cached by browsers (ETag + max-age): both portal pages draw it on every view."""
     metropole = queries.current_metropole()
     etag = f'"communes-{metropole.code}-{queries.communes_version(metropole)}"'
-    if request.headers.get("If-None-Match") == etag:
+    # Gzip makes the ETag weak (W/"..."), and browsers send that form back.
+    sent = request.headers.get("If-None-Match", "")
+    if etag in (tag.strip().removeprefix("W/") for tag in sent.split(",")):
         return _with_cache_headers(HttpResponseNotModified(), etag)
     features = [
         {

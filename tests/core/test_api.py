@@ -3,7 +3,9 @@
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openapi_spec_validator import validate
 
 from metropole.core import services
@@ -158,7 +160,11 @@ def test_geojson_is_cached_by_browsers_until_a_commune_changes(client, lille, co
     first = client.get("/api/communes.geojson", HTTP_ACCEPT_ENCODING="gzip")
     assert first["Content-Encoding"] == "gzip" and "max-age" in first["Cache-Control"]
     etag = first["ETag"]
+    assert etag.startswith('W/"')  # gzip weakens it; browsers send it back as is
     assert client.get("/api/communes.geojson", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/communes.geojson", HTTP_IF_NONE_MATCH=etag)
+    assert len(queries) <= 2  # answered before building the collection
     roubaix = commune("59512")
     roubaix.tagline = "Bienvenue"
     roubaix.save()
