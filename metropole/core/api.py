@@ -1,18 +1,20 @@
 """The core's API: territories (public) and the caller's account (authenticated)."""
 
 from datetime import datetime
+from typing import Literal
 
-from django.http import HttpResponseNotModified, JsonResponse
+from django.http import HttpResponseNotModified, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from . import queries, services
+from . import open_data, queries, services
 from .api_auth import person_auth
 from .api_pagination import Pagination
 from .exceptions import NotFound
 from .models import ApiToken, Territory
+from .registry import registry
 from .rules import require_perm
 
 router = Router(tags=["territories"])
@@ -191,6 +193,62 @@ def postal_code(request, code: str):
             "postal_codes"
         )
     )
+
+
+class OpenDataExportOut(Schema):
+    key: str
+    title: str
+    description: str
+    licence: str
+    fields: list[str]
+    csv_url: str
+    jsonl_url: str
+
+
+@router.get(
+    "/open-data",
+    response=list[OpenDataExportOut],
+    url_name="open_data",
+    tags=["open data"],
+    summary="Open-data exports published by the platform's modules",
+)
+def open_data_list(request):
+    def url(key, fmt):
+        return request.build_absolute_uri(
+            reverse("api:open_data_export", kwargs={"key": key, "fmt": fmt})
+        )
+
+    return [
+        OpenDataExportOut(
+            key=key,
+            title=str(e.title),
+            description=str(e.description),
+            licence=e.licence,
+            fields=list(e.fields),
+            csv_url=url(key, "csv"),
+            jsonl_url=url(key, "jsonl"),
+        )
+        for key, e in sorted(registry.exports().items())
+    ]
+
+
+@router.get(
+    "/open-data/{key}.{fmt}",
+    url_name="open_data_export",
+    tags=["open data"],
+    summary="One open-data export of the metropole, streamed as CSV or JSON lines",
+)
+def open_data_export(request, key: str, fmt: Literal["csv", "jsonl"]):
+    export = open_data.export_by_key(key)
+    metropole = queries.current_metropole()
+    if fmt == "csv":
+        lines, content_type = open_data.csv_lines(export, metropole), "text/csv; charset=utf-8"
+    else:
+        lines, content_type = open_data.jsonl_lines(export, metropole), "application/jsonl"
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    filename = f"{metropole.slug}-{key.replace('.', '-')}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class MemberOut(Schema):
