@@ -7,6 +7,8 @@ from the registry, so a module's open data is public as soon as its manifest dec
 import csv
 import json
 
+from django.utils.translation import gettext as _
+
 from .exceptions import NotFound
 from .registry import OpenDataExport, registry
 
@@ -20,7 +22,9 @@ def export_by_key(key: str) -> OpenDataExport:
     except KeyError:
         known = ", ".join(sorted(registry.exports()))
         raise NotFound(
-            "Unknown export", f"No open-data export is named {key!r}; known: {known}."
+            _("Unknown export"),
+            _("No open-data export is named %(key)r; known: %(known)s.")
+            % {"key": key, "known": known},
         ) from None
 
 
