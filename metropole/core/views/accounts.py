@@ -19,10 +19,24 @@ from ..ratelimit import RateLimit, client_ip
 from .helpers import render_error
 
 PENDING_OTP_SESSION_KEY = "metropole_pending_otp_user"
+LOGIN_NEXT_SESSION_KEY = "metropole_login_next"
+# Every way in (password, OpenID Connect) logs the person in with the model backend.
+AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def login_rate_limit() -> RateLimit:
     return RateLimit("login", settings.LOGIN_RATE_LIMIT, settings.LOGIN_RATE_WINDOW)
+
+
+def complete_login(request, user, next_url: str = ""):
+    """The last step of every way in: log the person in, or ask for the code of their
+    authenticator app first when they have one."""
+    if any(True for _device in devices_for_user(user, confirmed=True)):
+        request.session[PENDING_OTP_SESSION_KEY] = user.pk
+        request.session[LOGIN_NEXT_SESSION_KEY] = next_url
+        return redirect("core:login_otp")
+    auth_login(request, user, backend=AUTH_BACKEND)
+    return redirect(next_url or "core:account")
 
 
 def _safe_next(request, default="core:account"):
@@ -79,42 +93,24 @@ def login(request):
     limiter = login_rate_limit()
     identities = [f"ip:{client_ip(request)}"]
     form = LoginForm(request, data=request.POST or None)
+    context = {
+        "form": form,
+        "next": _safe_next(request, ""),
+        "oidc_providers": oidc.enabled_providers(),
+    }
     if request.method == "POST":
         email = (request.POST.get("username") or "").strip().lower()
         identities.append(f"email:{email}")
         if limiter.is_exceeded(*identities):
-            minutes = max(1, limiter.retry_after() // 60)
-            response = render(
-                request,
-                "core/accounts/login.html",
-                {
-                    "form": form,
-                    "next": _safe_next(request, ""),
-                    "locked_minutes": minutes,
-                },
-                status=429,
-            )
+            context["locked_minutes"] = max(1, limiter.retry_after() // 60)
+            response = render(request, "core/accounts/login.html", context, status=429)
             response["Retry-After"] = str(limiter.retry_after())
             return response
         if form.is_valid():
-            user = form.get_user()
             limiter.reset(f"email:{email}")
-            if any(True for _ in devices_for_user(user, confirmed=True)):
-                request.session[PENDING_OTP_SESSION_KEY] = user.pk
-                request.session["metropole_login_next"] = _safe_next(request, "")
-                return redirect("core:login_otp")
-            auth_login(request, user)
-            return redirect(_safe_next(request))
+            return complete_login(request, form.get_user(), context["next"])
         limiter.hit(*identities)
-    return render(
-        request,
-        "core/accounts/login.html",
-        {
-            "form": form,
-            "next": _safe_next(request, ""),
-            "oidc_providers": oidc.enabled_providers(),
-        },
-    )
+    return render(request, "core/accounts/login.html", context)
 
 
 def login_otp(request):
@@ -135,9 +131,9 @@ def login_otp(request):
                 (d for d in devices_for_user(user, confirmed=True) if d.verify_token(token)), None
             )
             if device is not None:
-                next_url = request.session.get("metropole_login_next") or "core:account"
+                next_url = request.session.pop(LOGIN_NEXT_SESSION_KEY, "") or "core:account"
                 del request.session[PENDING_OTP_SESSION_KEY]
-                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                auth_login(request, user, backend=AUTH_BACKEND)
                 otp_login(request, device)
                 return redirect(next_url)
             limiter.hit(identity)

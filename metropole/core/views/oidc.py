@@ -14,17 +14,14 @@ import secrets
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client.errors import MismatchingStateError
-from django.contrib.auth import login as auth_login
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_otp import devices_for_user
 from joserfc.errors import JoseError
 
 from .. import oidc, services
 from ..exceptions import BadRequest, NotFound, PlatformError
-from .accounts import PENDING_OTP_SESSION_KEY, _safe_next
+from .accounts import _safe_next, complete_login
 from .helpers import render_error
 
 log = logging.getLogger(__name__)
@@ -128,14 +125,7 @@ def oidc_callback(request, provider):
     except PlatformError as error:
         request.session.pop(NEXT_SESSION_KEY, None)
         return render_error(request, error)
-    next_url = request.session.pop(NEXT_SESSION_KEY, "")
-    if any(True for _device in devices_for_user(user, confirmed=True)):
-        # Accounts with an authenticator app give its code too, as with a password.
-        request.session[PENDING_OTP_SESSION_KEY] = user.pk
-        request.session["metropole_login_next"] = next_url
-        return redirect("core:login_otp")
-    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect(next_url or "core:account")
+    return complete_login(request, user, request.session.pop(NEXT_SESSION_KEY, ""))
 
 
 def _refused(label: str, error: str | None) -> BadRequest:
