@@ -12,15 +12,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_otp import devices_for_user
 
 from . import reference, tasks
 from .colours import require_readable_on_white
-from .exceptions import BadRequest, Conflict, NotFound, from_validation_error
+from .exceptions import BadRequest, Conflict, NotFound, PermissionDenied, from_validation_error
 from .geo import bounding_box
 from .models import (
     ApiToken,
     AuditEvent,
     Membership,
+    OidcIdentity,
     Organisation,
     PostalCode,
     Role,
@@ -28,6 +30,7 @@ from .models import (
     TerritoryKind,
     User,
 )
+from .oidc import PROVIDERS_WITH_VERIFIED_EMAILS
 from .registry import registry
 from .rules import forget_roles, require_perm
 
@@ -439,10 +442,7 @@ def delete_account(user: User) -> None:
     user.memberships.all().delete()
     user.api_tokens.all().delete()
     user.oidc_identities.all().delete()
-    from django_otp import devices_for_user
-
-    for device in devices_for_user(user, confirmed=None):
-        device.delete()
+    _remove_authenticators(user)
     user.email = f"deleted-{user.pk}@invalid"
     user.first_name = user.last_name = ""
     user.home_commune = None
@@ -450,6 +450,12 @@ def delete_account(user: User) -> None:
     user.anonymised_at = timezone.now()
     user.set_unusable_password()
     user.save()
+
+
+def _remove_authenticators(user: User) -> None:
+    """Every second-factor device of the account, confirmed or being set up."""
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
 
 
 # --- API tokens ------------------------------------------------------------------------
@@ -496,8 +502,6 @@ def oidc_email_verified(provider: str, claims: dict) -> bool:
     `email_verified` is trusted when present. When it is absent, the address counts as
     verified only for FranceConnect and ProConnect, which give no other kind (see
     oidc.PROVIDERS_WITH_VERIFIED_EMAILS and docs/oidc.md)."""
-    from .oidc import PROVIDERS_WITH_VERIFIED_EMAILS
-
     value = claims.get("email_verified")
     if value is None:
         return provider in PROVIDERS_WITH_VERIFIED_EMAILS
@@ -516,11 +520,6 @@ def sign_in_with_oidc(provider: str, claims: dict) -> User:
     through the provider, or sets one with "forgotten password"). An unverified local
     account with that address is taken over: whoever created it never proved they own the
     address, so its password, API tokens and authenticator apps are removed."""
-    from django_otp import devices_for_user
-
-    from .exceptions import PermissionDenied
-    from .models import OidcIdentity
-
     subject = str(claims.get("sub") or "").strip()
     if not subject or len(subject) > 255:
         raise BadRequest(
@@ -576,8 +575,7 @@ def sign_in_with_oidc(provider: str, claims: dict) -> User:
             user.email_verified_at = now
             user.save(update_fields=["password", "email_verified_at"])
             user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
-            for device in devices_for_user(user, confirmed=None):
-                device.delete()
+            _remove_authenticators(user)
             details["took_over_unverified_account"] = True
         identity = OidcIdentity.objects.create(user=user, provider=provider, subject=subject)
         details["linked"] = True
