@@ -93,10 +93,20 @@ def grant(db):
 
 
 @pytest.fixture
-def metropole_admin(make_user, grant, lille):
-    user = make_user("admin@example.org")
-    grant(user, lille, Role.ADMIN)
-    return user
+def make_member(make_user, grant):
+    """A verified person holding `role` on `territory`."""
+
+    def make(email: str, territory, role=Role.ADMIN):
+        user = make_user(email)
+        grant(user, territory, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def metropole_admin(make_member, lille):
+    return make_member("admin@example.org", lille, Role.ADMIN)
 
 
 @pytest.fixture

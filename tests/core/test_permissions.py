@@ -21,17 +21,13 @@ def tourcoing(commune):
 
 
 @pytest.fixture
-def roubaix_admin(make_user, grant, roubaix):
-    user = make_user("admin.roubaix@example.org")
-    grant(user, roubaix, Role.ADMIN)
-    return user
+def roubaix_admin(make_member, roubaix):
+    return make_member("admin.roubaix@example.org", roubaix, Role.ADMIN)
 
 
 @pytest.fixture
-def roubaix_agent(make_user, grant, roubaix):
-    user = make_user("agent.roubaix@example.org")
-    grant(user, roubaix, Role.AGENT)
-    return user
+def roubaix_agent(make_member, roubaix):
+    return make_member("agent.roubaix@example.org", roubaix, Role.AGENT)
 
 
 @pytest.mark.parametrize("page", ADMIN_PAGES)
