@@ -19,15 +19,8 @@ import ecoindex
 from _common import fmt_int, table
 from _server import Site
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+
 TEXT_TYPES = {"Document", "Stylesheet", "Script", "Fetch", "XHR"}
 VIEWPORT = {"width": 1920, "height": 1080}  # the EcoIndex protocol's screen
 
@@ -198,7 +191,7 @@ def run(log=print) -> dict:
         rows = []
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
             )
             try:
                 for label, path in pages:

@@ -18,18 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import lille_in_this_database, restore_session_territories
 
-CHROMIUM = Path(os.environ.get("METROPOLE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(os.environ.get("METROPOLE_SCREENSHOTS", Path(tempfile.gettempdir()) / "screens"))
 # Generous for a loaded CI machine; a passing test never waits this long.
 TIMEOUT_MS = 15_000
