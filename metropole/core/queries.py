@@ -78,12 +78,14 @@ def metropole_communes(metropole: Territory) -> QuerySet:
     return Territory.objects.communes().filter(metropole=metropole)
 
 
-def search_communes(metropole: Territory, text: str, limit: int = 20) -> QuerySet:
+def search_communes(metropole: Territory, text: str, limit: int = 20) -> list[Territory]:
     """Communes whose name contains `text` (accent/case-insensitive) or whose postal code
-    starts with it. Names that start with the text come first."""
+    starts with it, with their postal codes (pages and API show them). Names that start
+    with the text come first."""
     text = (text or "").strip()
     if not text:
-        return metropole_communes(metropole).none()
+        return []
+    communes = communes_of(metropole).prefetch_related("postal_codes")
     if text.isdigit():
         if len(text) > 5:
             raise BadRequest(
@@ -91,14 +93,13 @@ def search_communes(metropole: Territory, text: str, limit: int = 20) -> QuerySe
                 _("A postal code has 5 digits; %(text)r has %(count)d.")
                 % {"text": text, "count": len(text)},
             )
-        return (
-            metropole_communes(metropole)
-            .filter(postal_codes__code__startswith=text)
+        return list(
+            communes.filter(postal_codes__code__startswith=text)
             .distinct()
             .order_by("search_name")[:limit]
         )
     needle = normalize_name(text)
-    matches = list(metropole_communes(metropole).filter(search_name__contains=needle)[:200])
+    matches = list(communes.filter(search_name__contains=needle)[:200])
     matches.sort(key=lambda t: (not t.search_name.startswith(needle), t.search_name))
     return matches[:limit]
 

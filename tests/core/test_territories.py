@@ -1,5 +1,7 @@
 """Territories from the real reference data: loading, search, postal codes, point lookup."""
 
+import re
+
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -120,3 +122,15 @@ def test_vectorised_lookup_agrees_with_single_lookups():
 def test_abbreviated_saint_finds_the_commune(grand_paris):
     names = [c.name for c in queries.search_communes(grand_paris, "st-denis")]
     assert "Saint-Denis" in names
+
+
+def test_search_results_come_with_their_postal_codes_in_constant_queries(
+    client, lille, django_assert_max_num_queries
+):
+    # "591" matches 20+ communes; the page lists each one's postal codes.
+    with django_assert_max_num_queries(8):
+        response = client.get("/trouver-ma-commune/", {"q": "591"})
+    html = response.content.decode()
+    assert response.status_code == 200 and len(re.findall(r">591\d\d<|591\d\d ", html)) >= 20
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/communes", {"q": "59"}).json()["count"] == 95
