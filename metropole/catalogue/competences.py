@@ -21,7 +21,7 @@ DEFAULT_COMPETENCES: list[dict] = [
         "code": "voirie",
         "name": "Voirie et espace public",
         "holder": METROPOLE,
-        "description": "Création, entretien et signalisation des routes, trottoirs et pistes cyclables.",
+        "description": "Routes, trottoirs et pistes cyclables : entretien et signalisation.",
     },
     {
         "code": "dechets",
