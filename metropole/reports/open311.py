@@ -1,0 +1,299 @@
+"""Open311 GeoReport v2 at /open311/v2/ (https://wiki.open311.org/GeoReport_v2).
+
+    GET  services.{json,xml}                 the report categories
+    GET  services/{service_code}.{json,xml}  a category's definition (no extra attributes)
+    GET  requests.{json,xml}                 reports, filtered (ids, codes, dates, status)
+    POST requests.{json,xml}                 report a problem (form-encoded, optional `media`)
+    GET  requests/{id}.{json,xml}            one report
+
+`api_key` is a personal access token of the core (created in "My account"); posting
+without one is allowed only when OPEN311_ALLOW_ANONYMOUS is on. Reports go through the
+same `services.submit_report` as the website, so routing, the refusal of points outside
+the metropole and the photo checks are the same. Errors follow the specification: a list
+of {code, description} with the HTTP status. XML is generated with ElementTree; we never
+parse XML sent to us (POST is form-encoded).
+"""
+
+from datetime import datetime, timedelta
+from xml.etree import ElementTree as ET
+
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from metropole.core import queries as core_queries
+from metropole.core.exceptions import BadRequest, NotFound, PermissionDenied, PlatformError
+from metropole.core.models import ApiToken
+
+from . import conf, queries, services
+from .models import OPEN_STATUSES, Channel, Report
+
+FORMATS = ("json", "xml")
+MAX_RESULTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)
+
+
+def _render(data, fmt: str, root: str, item: str, status: int = 200):
+    if fmt == "json":
+        return JsonResponse(data, safe=False, status=status)
+    element = ET.Element(root)
+    for row in data if isinstance(data, list) else [data]:
+        child = ET.SubElement(element, item) if item else element
+        for key, value in row.items():
+            if isinstance(value, list):
+                holder = ET.SubElement(child, key)
+                for entry in value:
+                    sub = ET.SubElement(holder, key.rstrip("s"))
+                    for k, v in entry.items():
+                        ET.SubElement(sub, k).text = _xml_text(v)
+            else:
+                ET.SubElement(child, key).text = _xml_text(value)
+    body = ET.tostring(element, encoding="unicode", xml_declaration=False)
+    return HttpResponse(
+        '<?xml version="1.0" encoding="utf-8"?>' + body,
+        content_type="text/xml; charset=utf-8",
+        status=status,
+    )
+
+
+def _xml_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _error(fmt: str, status: int, description: str):
+    return _render(
+        [{"code": status, "description": description}], fmt, "errors", "error", status=status
+    )
+
+
+def _guard(view):
+    """Format check, jurisdiction check and PlatformError → Open311 errors."""
+
+    def wrapper(request, *args, fmt, **kwargs):
+        if fmt not in FORMATS:
+            return _error("json", 404, _("Unknown format %(f)r: use json or xml.") % {"f": fmt})
+        try:
+            metropole = core_queries.current_metropole()
+            jurisdiction = request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id")
+            if jurisdiction and jurisdiction != metropole.code:
+                raise NotFound(
+                    _("Unknown jurisdiction"),
+                    _("This endpoint serves the jurisdiction %(code)s only.")
+                    % {"code": metropole.code},
+                )
+            return view(request, metropole, *args, fmt=fmt, **kwargs)
+        except PlatformError as error:
+            where = f" ({error.field})" if error.field else ""
+            return _error(fmt, error.status, f"{error.title}: {error.detail}{where}")
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _service(category) -> dict:
+    return {
+        "service_code": category.slug,
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": category.competence.name,
+        "group": category.group,
+    }
+
+
+@require_safe
+@_guard
+def service_list(request, metropole, fmt):
+    data = [_service(c) for c in queries.categories_of(metropole)]
+    return _render(data, fmt, "services", "service")
+
+
+@require_safe
+@_guard
+def service_definition(request, metropole, code, fmt):
+    category = queries.category_by_code(metropole, code)
+    return _render({"service_code": category.slug, "attributes": []}, fmt, "service_definition", "")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _request(report: Report, request) -> dict:
+    notes = next(
+        (u.text for u in reversed(report.public_updates) if u.text),
+        "",
+    )
+    return {
+        "service_request_id": str(report.pk),
+        "status": "open" if report.status in OPEN_STATUSES else "closed",
+        "status_notes": notes or str(report.get_status_display()),
+        "service_name": report.category.name,
+        "service_code": report.category.slug,
+        "description": report.description,
+        "agency_responsible": report.territory.display_name,
+        "service_notice": "",
+        "requested_datetime": _iso(report.created_at),
+        "updated_datetime": _iso(report.updated_at),
+        "expected_datetime": None,
+        "address": report.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": report.lat,
+        "long": report.lon,
+        "media_url": (
+            request.build_absolute_uri(reverse("reports:photo", kwargs={"pk": report.pk}))
+            if report.photo
+            else None
+        ),
+    }
+
+
+def _with_updates(qs):
+    from django.db.models import Prefetch
+
+    from .models import Update
+
+    return qs.select_related("category", "territory").prefetch_related(
+        Prefetch("updates", queryset=Update.objects.filter(public=True), to_attr="public_updates")
+    )
+
+
+def _date(value: str, name: str):
+    parsed = parse_datetime(value.replace(" ", "+")) if value else None
+    if value and parsed is None:
+        raise BadRequest(
+            _("Malformed date"),
+            _("%(name)s must be a W3C date-time such as 2026-01-31T00:00:00Z; got %(v)r.")
+            % {"name": name, "v": value},
+        )
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.UTC)
+    return parsed
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+@_guard
+def requests_view(request, metropole, fmt):
+    if request.method == "POST":
+        return _post_request(request, metropole, fmt)
+    qs = queries.public_reports(metropole)
+    ids = request.GET.get("service_request_id", "").strip()
+    if ids:
+        try:
+            wanted = [int(i) for i in ids.split(",") if i.strip()]
+        except ValueError:
+            raise BadRequest(
+                _("Malformed identifier"),
+                _("service_request_id is a comma-separated list of numbers."),
+            ) from None
+        qs = qs.filter(pk__in=wanted)
+    else:
+        codes = [c for c in request.GET.get("service_code", "").split(",") if c.strip()]
+        if codes:
+            qs = qs.filter(category__slug__in=codes)
+        start = _date(request.GET.get("start_date", ""), "start_date")
+        end = _date(request.GET.get("end_date", ""), "end_date")
+        if start is None and end is None:
+            start = timezone.now() - DEFAULT_WINDOW
+        if start is not None:
+            qs = qs.filter(created_at__gte=start)
+        if end is not None:
+            qs = qs.filter(created_at__lte=end)
+        statuses = {s.strip() for s in request.GET.get("status", "").split(",") if s.strip()}
+        unknown = statuses - {"open", "closed"}
+        if unknown:
+            raise BadRequest(
+                _("Unknown status"), _("status is open, closed or both (comma-separated).")
+            )
+        if statuses == {"open"}:
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        elif statuses == {"closed"}:
+            qs = qs.exclude(status__in=OPEN_STATUSES)
+    data = [_request(r, request) for r in _with_updates(qs.order_by("-created_at"))[:MAX_RESULTS]]
+    return _render(data, fmt, "service_requests", "request")
+
+
+def _actor(request):
+    key = (request.POST.get("api_key") or "").strip()
+    if key:
+        token = (
+            ApiToken.objects.active()
+            .select_related("user")
+            .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
+            .first()
+        )
+        if token is None:
+            raise PermissionDenied(
+                _("Invalid api_key"), _("The api_key is unknown, revoked or expired.")
+            )
+        return token.user
+    if not conf.open311_anonymous():
+        raise PermissionDenied(
+            _("api_key required"),
+            _("Send a personal access token as api_key (created in My account)."),
+        )
+    return None
+
+
+def _post_request(request, metropole, fmt):
+    actor = _actor(request)
+    code = request.POST.get("service_code", "")
+    if not code:
+        raise BadRequest(
+            _("Missing service_code"), _("service_code is required."), field="service_code"
+        )
+    lat, lon = request.POST.get("lat", ""), request.POST.get("long", "")
+    if not (lat and lon):
+        raise BadRequest(
+            _("Missing location"),
+            _("lat and long are required (this endpoint does not geocode address_string)."),
+            field="lat",
+        )
+    name = " ".join(
+        p for p in (request.POST.get("first_name", ""), request.POST.get("last_name", "")) if p
+    )
+    report = services.submit_report(
+        actor,
+        metropole,
+        category=queries.category_by_code(metropole, code),
+        lat=lat,
+        lon=lon,
+        description=request.POST.get("description", ""),
+        photo=request.FILES.get("media"),
+        address=request.POST.get("address_string", ""),
+        channel=Channel.OPEN311,
+        reporter_email=request.POST.get("email", ""),
+        reporter_name=name,
+    )
+    data = [
+        {
+            "service_request_id": str(report.pk),
+            "service_notice": _("Sent to %(name)s.") % {"name": report.territory.display_name},
+            "account_id": None,
+        }
+    ]
+    return _render(data, fmt, "service_requests", "request", status=201)
+
+
+@require_safe
+@_guard
+def request_detail(request, metropole, pk, fmt):
+    qs = _with_updates(queries.public_reports(metropole).filter(pk=pk))
+    report = qs.first()
+    if report is None:
+        raise NotFound(
+            _("Unknown request"), _("No service request has the id %(pk)s.") % {"pk": pk}
+        )
+    return _render([_request(report, request)], fmt, "service_requests", "request")

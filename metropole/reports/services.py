@@ -1,0 +1,365 @@
+"""Write paths of reports: submit, "me too", status changes, re-routing, reopening,
+satisfaction. Transactional, permission-checked (rules.py) and audited."""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from metropole.catalogue.queries import holder_territory, service_for_competence
+from metropole.core import queries as core_queries
+from metropole.core.exceptions import BadRequest, Conflict, NotFound, PermissionDenied
+from metropole.core.geo import parse_coordinates
+from metropole.core.rules import require_perm
+from metropole.core.services import audit
+
+from . import conf
+from .models import (
+    OPEN_STATUSES,
+    Channel,
+    CloseReason,
+    Report,
+    ReportCategory,
+    Status,
+    Supporter,
+    Update,
+)
+from .photos import clean_photo
+
+MAX_DESCRIPTION = 5000
+
+
+def route(metropole, category: ReportCategory, lat, lon):
+    """(commune containing the point, territory that handles it, its service) or
+    BadRequest when the point is outside the metropole."""
+    try:
+        commune = core_queries.commune_at(metropole, lat, lon)
+    except NotFound as error:
+        raise BadRequest(
+            _("Outside the metropole"),
+            _(
+                "This place is not in any commune of %(metropole)s, so no service of ours "
+                "can act on it. Check the point on the map or the address."
+            )
+            % {"metropole": metropole.display_name},
+            field="location",
+        ) from error
+    territory = holder_territory(category.competence, commune)
+    return commune, territory, service_for_competence(territory, category.competence)
+
+
+@transaction.atomic
+def submit_report(
+    actor,
+    metropole,
+    *,
+    category: ReportCategory,
+    lat,
+    lon,
+    description: str,
+    photo=None,
+    address: str = "",
+    channel: str = Channel.WEB,
+    reporter_email: str = "",
+    reporter_name: str = "",
+) -> Report:
+    """Record a report and route it to the territory and service responsible."""
+    if category is None or category.metropole_id != metropole.pk or not category.active:
+        raise BadRequest(_("Missing category"), _("Choose what the problem is."), field="category")
+    lat, lon = parse_coordinates(lat, lon)
+    description = (description or "").strip()
+    if not description:
+        raise BadRequest(
+            _("Missing description"),
+            _("Describe the problem in a few words."),
+            field="description",
+        )
+    if len(description) > MAX_DESCRIPTION:
+        raise BadRequest(
+            _("Description too long"),
+            _("Keep the description under %(max)d characters.") % {"max": MAX_DESCRIPTION},
+            field="description",
+        )
+    commune, territory, service = route(metropole, category, lat, lon)
+    authenticated = actor is not None and actor.is_authenticated
+    report = Report(
+        metropole=metropole,
+        territory=territory,
+        commune=commune,
+        service=service,
+        category=category,
+        lat=lat,
+        lon=lon,
+        address=(address or "").strip()[:300],
+        description=description,
+        channel=channel,
+        reporter=actor if authenticated else None,
+        reporter_email=(reporter_email or "").strip() if not authenticated else "",
+        reporter_name=(reporter_name or "").strip()[:200] if not authenticated else "",
+    )
+    if photo:
+        report.photo = clean_photo(photo)
+    report.save()
+    Update.objects.create(report=report, author=report.reporter, status_after=Status.NEW)
+    audit(
+        actor,
+        "reports.submitted",
+        territory,
+        report,
+        category=category.slug,
+        commune=commune.code,
+        channel=channel,
+    )
+    return report
+
+
+@transaction.atomic
+def support(actor, report: Report) -> bool:
+    """ "Me too": count `actor` as a supporter. False if they already were."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied(_("Log in first"), _("Log in to support a report."))
+    if report.reporter_id == actor.pk:
+        raise Conflict(_("Your own report"), _("You made this report: it already counts."))
+    if not report.is_open:
+        raise Conflict(_("Report closed"), _("This report is no longer open."))
+    try:
+        with transaction.atomic():
+            Supporter.objects.create(report=report, user=actor)
+    except IntegrityError:
+        return False
+    Report.objects.filter(pk=report.pk).update(supporter_count=F("supporter_count") + 1)
+    report.refresh_from_db(fields=["supporter_count"])
+    return True
+
+
+ALLOWED = {
+    Status.NEW: {
+        Status.ACKNOWLEDGED,
+        Status.IN_PROGRESS,
+        Status.PLANNED,
+        Status.FIXED,
+        Status.CLOSED,
+    },
+    Status.ACKNOWLEDGED: {Status.IN_PROGRESS, Status.PLANNED, Status.FIXED, Status.CLOSED},
+    Status.IN_PROGRESS: {Status.ACKNOWLEDGED, Status.PLANNED, Status.FIXED, Status.CLOSED},
+    Status.PLANNED: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.FIXED, Status.CLOSED},
+    Status.FIXED: {Status.CLOSED, Status.IN_PROGRESS},
+    Status.CLOSED: {Status.ACKNOWLEDGED, Status.IN_PROGRESS},
+}
+
+
+@transaction.atomic
+def change_status(
+    actor,
+    report: Report,
+    status: str,
+    *,
+    text: str = "",
+    public: bool = True,
+    close_reason: str = "",
+    duplicate_of: Report | None = None,
+) -> Report:
+    """Move a report through its lifecycle; only staff of the handling territory."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    require_perm(actor, "reports.handle_report", report.territory)
+    if status not in Status.values:
+        raise BadRequest(
+            _("Unknown status"), _("%(s)r is not a status.") % {"s": status}, field="status"
+        )
+    if status != report.status and status not in ALLOWED[report.status]:
+        raise Conflict(
+            _("Status change not allowed"),
+            _("A report “%(before)s” cannot become “%(after)s”.")
+            % {"before": report.get_status_display(), "after": Status(status).label},
+            field="status",
+        )
+    if status == Status.CLOSED:
+        if close_reason not in CloseReason.values:
+            raise BadRequest(
+                _("Missing reason"),
+                _(
+                    "Say why the report is closed: not our responsibility, duplicate "
+                    "or cannot be fixed."
+                ),
+                field="close_reason",
+            )
+        if close_reason == CloseReason.DUPLICATE:
+            if duplicate_of is None or duplicate_of.pk == report.pk:
+                raise BadRequest(
+                    _("Missing original"),
+                    _("Give the number of the report this one duplicates."),
+                    field="duplicate_of",
+                )
+            report.duplicate_of = duplicate_of
+    else:
+        close_reason = ""
+    before = report.status
+    now = timezone.now()
+    report.status = status
+    report.close_reason = close_reason
+    if status == Status.FIXED:
+        report.fixed_at = now
+    if status == Status.CLOSED:
+        report.closed_at = now
+    if status in OPEN_STATUSES:
+        report.fixed_at = report.closed_at = None
+    report.save()
+    Update.objects.create(
+        report=report,
+        author=actor,
+        status_before=before,
+        status_after=status,
+        text=(text or "").strip(),
+        public=public,
+    )
+    audit(actor, "reports.status", report.territory, report, before=before, after=status)
+    return report
+
+
+@transaction.atomic
+def add_message(actor, report: Report, text: str, *, public: bool = True) -> Update:
+    require_perm(actor, "reports.handle_report", report.territory)
+    text = (text or "").strip()
+    if not text:
+        raise BadRequest(_("Empty message"), _("Write the message."), field="text")
+    update = Update.objects.create(report=report, author=actor, text=text, public=public)
+    audit(actor, "reports.message", report.territory, report, public=public)
+    return update
+
+
+@transaction.atomic
+def recategorise(actor, report: Report, category: ReportCategory, *, text: str = "") -> Report:
+    """Change the category; the report is routed again by the new category's competence."""
+    require_perm(actor, "reports.handle_report", report.territory)
+    if category.metropole_id != report.metropole_id:
+        raise BadRequest(
+            _("Unknown category"), _("Choose a category of this metropole."), field="category"
+        )
+    before_category, before_territory = report.category, report.territory
+    report.category = category
+    report.territory = holder_territory(category.competence, report.commune)
+    report.service = service_for_competence(report.territory, category.competence)
+    report.save()
+    note = _("Category changed from “%(before)s” to “%(after)s”.") % {
+        "before": before_category.name,
+        "after": category.name,
+    }
+    if report.territory != before_territory:
+        note += " " + _("Now handled by %(name)s.") % {"name": report.territory.display_name}
+    Update.objects.create(report=report, author=actor, text=f"{note} {text}".strip(), public=True)
+    audit(
+        actor,
+        "reports.recategorised",
+        before_territory,
+        report,
+        before=before_category.slug,
+        after=category.slug,
+        territory=report.territory.code,
+    )
+    return report
+
+
+@transaction.atomic
+def reroute(actor, report: Report, territory, *, text: str = "") -> Report:
+    """Send a report to another territory of the metropole (e.g. "not ours: the commune's")."""
+    require_perm(actor, "reports.handle_report", report.territory)
+    if territory.pk != report.metropole_id and territory.metropole_id != report.metropole_id:
+        raise BadRequest(
+            _("Outside the metropole"),
+            _("A report can only be sent to the metropole or one of its communes."),
+            field="territory",
+        )
+    before = report.territory
+    report.territory = territory
+    report.service = service_for_competence(territory, report.category.competence)
+    report.save()
+    note = _("Sent to %(name)s.") % {"name": territory.display_name}
+    Update.objects.create(report=report, author=actor, text=f"{note} {text}".strip(), public=True)
+    audit(actor, "reports.rerouted", before, report, to=territory.code)
+    return report
+
+
+def can_reopen(user, report: Report) -> bool:
+    if user is None or not user.is_authenticated or report.reporter_id != user.pk:
+        return False
+    if report.status not in (Status.FIXED, Status.CLOSED):
+        return False
+    since = report.fixed_at if report.status == Status.FIXED else report.closed_at
+    return since is not None and timezone.now() - since <= timedelta(days=conf.reopen_days())
+
+
+@transaction.atomic
+def reopen(actor, report: Report, text: str = "") -> Report:
+    """The reporter says the problem is still there, within the reopening window."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if actor is None or not actor.is_authenticated or report.reporter_id != actor.pk:
+        raise PermissionDenied(
+            _("Not your report"), _("Only the person who made the report can reopen it.")
+        )
+    if not can_reopen(actor, report):
+        raise Conflict(
+            _("Cannot reopen"),
+            _("A report can be reopened within %(days)d days after it was fixed or closed.")
+            % {"days": conf.reopen_days()},
+        )
+    before = report.status
+    report.status, report.close_reason = Status.NEW, ""
+    report.fixed_at = report.closed_at = None
+    report.satisfied = None
+    report.save()
+    Update.objects.create(
+        report=report,
+        author=actor,
+        status_before=before,
+        status_after=Status.NEW,
+        text=(_("Reopened by the reporter.") + " " + (text or "").strip()).strip(),
+    )
+    audit(actor, "reports.reopened", report.territory, report)
+    return report
+
+
+@transaction.atomic
+def answer_satisfaction(actor, report: Report, satisfied: bool, comment: str = "") -> Report:
+    """The short question after a fix: is the reporter satisfied?"""
+    if actor is None or not actor.is_authenticated or report.reporter_id != actor.pk:
+        raise PermissionDenied(
+            _("Not your report"), _("Only the person who made the report can answer.")
+        )
+    if report.status != Status.FIXED:
+        raise Conflict(_("Not fixed yet"), _("The question is asked once the problem is fixed."))
+    report.satisfied = bool(satisfied)
+    report.satisfaction_comment = (comment or "").strip()[:500]
+    report.save(update_fields=["satisfied", "satisfaction_comment", "updated_at"])
+    return report
+
+
+# --- RGPD ---------------------------------------------------------------------------------
+
+
+def export_personal_data(user) -> list[dict]:
+    return [
+        {
+            "number": r.pk,
+            "category": r.category.name,
+            "commune": r.commune.name,
+            "lat": r.lat,
+            "lon": r.lon,
+            "description": r.description,
+            "status": r.status,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in Report.objects.filter(reporter=user).select_related("category", "commune")
+    ] + [{"supported_report": s.report_id} for s in Supporter.objects.filter(user=user)]
+
+
+@transaction.atomic
+def erase_personal_data(user) -> None:
+    """The reports stay (the problem is real and public); the link to the person goes."""
+    Report.objects.filter(reporter=user).update(reporter=None, reporter_email="", reporter_name="")
+    for support_ in Supporter.objects.filter(user=user):
+        Report.objects.filter(pk=support_.report_id).update(
+            supporter_count=F("supporter_count") - 1
+        )
+    Supporter.objects.filter(user=user).delete()
