@@ -13,7 +13,9 @@ urlpatterns = [
 ]
 for module in registry:
     if module.urls and module.label != "core":
-        urlpatterns.append(path(f"{module.url_prefix}/", include(module.urls)))
+        # An empty prefix lets a module mount URLs at the root (e.g. /open311/v2/).
+        prefix = f"{module.url_prefix}/" if module.url_prefix else ""
+        urlpatterns.append(path(prefix, include(module.urls)))
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
