@@ -163,3 +163,36 @@ def rows():
 @pytest.fixture
 def table(db, rows) -> TableSpec:
     return create_table(rows)
+
+
+RESOURCE = "3f1c2a4e-0000-4000-8000-000000000001"
+
+
+@pytest.fixture
+def served(table, monkeypatch, settings):
+    """The fixture table served as resource RESOURCE through table_spec_for.
+
+    datahub-core's `queries.table_spec_for` holds the access rules; here it is replaced
+    by one that knows only this table (and refuses any other resource with NotFound)."""
+    import sys
+    import types
+
+    from metropole.core.exceptions import NotFound
+
+    def table_spec_for(user, resource_id, version=None):
+        if resource_id != RESOURCE:
+            raise NotFound("Unknown resource", f"No resource {resource_id!r}.")
+        return table
+
+    try:
+        from metropole.datahub import queries
+    except ImportError:
+        queries = types.ModuleType("metropole.datahub.queries")
+        monkeypatch.setitem(sys.modules, "metropole.datahub.queries", queries)
+        import metropole.datahub
+
+        monkeypatch.setattr(metropole.datahub, "queries", queries, raising=False)
+    monkeypatch.setattr(queries, "table_spec_for", table_spec_for, raising=False)
+    settings.DATAHUB_QUERY_RATE_PER_MINUTE = 100_000
+    settings.DATAHUB_EXPORTS_DIR = None
+    return table

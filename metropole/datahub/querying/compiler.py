@@ -29,7 +29,7 @@ INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 MAX_SEARCH_WORDS = 16
 CURSOR_SALT = "metropole.datahub.cursor"
 
-_ORDERED = ("integer", "number", "date", "datetime", "string")
+ORDERED_TYPES = ("integer", "number", "date", "datetime", "string")
 _INTEGER = re.compile(r"^\s*[+-]?\d{1,19}\s*$")
 _TRUE, _FALSE = ("true", "1", "yes", "oui"), ("false", "0", "no", "non")
 
@@ -212,7 +212,7 @@ class Compiler:
                 raise bad(_("Invalid value"), _("in takes between 1 and 500 values."), cond.where)
             params.extend(coerce(col, v, self.vendor, cond.where) for v in values)
             return f"{name} IN ({', '.join(['%s'] * len(values))})"
-        if op in ("lt", "lte", "gt", "gte") and col.type not in _ORDERED:
+        if op in ("lt", "lte", "gt", "gte") and col.type not in ORDERED_TYPES:
             raise bad(
                 _("Invalid filter"),
                 _("%(op)s does not apply to the %(t)s column %(c)r.")
@@ -340,7 +340,7 @@ class Compiler:
         keys: list[tuple[Column, bool]] = []
         for i, key in enumerate(query.sort):
             col = resolve(self.spec, key.column, f"sort[{i}]")
-            if col.type not in _ORDERED and col.type != "boolean":
+            if col.type not in ORDERED_TYPES and col.type != "boolean":
                 raise bad(
                     _("Invalid sort"),
                     _("Column %(c)r cannot be sorted.") % {"c": col.name},
@@ -485,7 +485,7 @@ class Compiler:
             if self.pg:
                 return f"SUM({name})", col
             return f"CASE WHEN COUNT({name}) = 0 THEN NULL ELSE TOTAL({name}) END", col
-        if col.type not in _ORDERED:
+        if col.type not in ORDERED_TYPES:
             raise bad(
                 _("Invalid aggregate"),
                 _("%(f)s does not apply to the %(t)s column %(c)r.")
