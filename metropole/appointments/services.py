@@ -1,0 +1,396 @@
+"""Write paths of appointments: booking (citizens and agents), cancellation by a signed
+link, statuses, waiting list, reminders. Transactional, permission-checked, audited."""
+
+from datetime import datetime, timedelta
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from metropole.core.exceptions import BadRequest, Conflict, NotFound, PermissionDenied
+from metropole.core.rules import require_perm
+from metropole.core.services import audit
+
+from . import notify, slots
+from .models import FREEING, Appointment, AppointmentType, Hold, Status, WaitingEntry
+
+CANCEL_SALT = "appointments.cancel"
+REMINDER_BEFORE = timedelta(hours=48)
+AGENT_STATUSES = (Status.SEEN, Status.EXCUSED, Status.NO_SHOW, Status.CANCELLED_BY_SERVICE)
+
+
+def _when(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def cancel_token(appointment: Appointment) -> str:
+    return signing.dumps({"a": appointment.pk, "n": appointment.nonce}, salt=CANCEL_SALT)
+
+
+def cancel_url(appointment: Appointment, base_url: str) -> str:
+    path = reverse("appointments:cancel", kwargs={"token": cancel_token(appointment)})
+    return base_url.rstrip("/") + path
+
+
+def _validate_contact(name: str, email: str, phone: str) -> None:
+    if not name:
+        raise BadRequest(
+            _("Missing name"), _("Give the name of the person expected."), field="name"
+        )
+    if not email and not phone:
+        raise BadRequest(
+            _("Missing contact"),
+            _("Give an e-mail address or a mobile phone number for the confirmation."),
+            field="email",
+        )
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise BadRequest(
+                _("Invalid e-mail address"),
+                _("“%(email)s” is not an e-mail address.") % {"email": email},
+                field="email",
+            ) from None
+
+
+def book(
+    actor,
+    appointment_type: AppointmentType,
+    start: datetime,
+    *,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    base_url: str = "",
+    agent_id: int | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book `start` for `appointment_type`; an agent of the territory may book on someone's
+    behalf (channel "counter"), and then the minimum booking delay does not apply.
+
+    Each agent free at that time is tried in turn; the unique (agent, start) of `Hold`
+    decides between two people booking at once: one gets the slot, the other a Conflict.
+    """
+    agenda = appointment_type.agenda
+    if not (agenda.active and appointment_type.active):
+        raise NotFound(_("Closed agenda"), _("This agenda does not take appointments."))
+    now = now or timezone.now()
+    by_agent = actor is not None and actor.has_perm("appointments.manage_agenda", agenda.territory)
+    name, email, phone = (name or "").strip(), (email or "").strip(), (phone or "").strip()
+    _validate_contact(name, email, phone)
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start, slots.LOCAL)
+    if start <= now:
+        raise Conflict(_("Time passed"), _("This time is already past."), field="start")
+    day = timezone.localtime(start, slots.LOCAL).date()
+    check_now = now - timedelta(hours=appointment_type.min_delay_hours) if by_agent else now
+    offered = {
+        s.start: s for s in slots.free_slots(agenda, appointment_type, day, day, now=check_now)
+    }
+    slot = offered.get(start)
+    if slot is None:
+        raise Conflict(
+            _("Slot not available"),
+            _("The time %(when)s is not free (or not open to booking). Choose another one.")
+            % {"when": _when(start)},
+            field="start",
+        )
+    candidates = [agent_id] if agent_id else list(slot.agent_ids)
+    if agent_id and agent_id not in slot.agent_ids:
+        raise Conflict(_("Slot not available"), _("This agent is not free at that time."))
+    step = timedelta(minutes=agenda.slot_minutes)
+    steps = -(-appointment_type.duration_minutes // agenda.slot_minutes)
+    for candidate in candidates:
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    agenda=agenda,
+                    type=appointment_type,
+                    agent_id=candidate,
+                    start=start,
+                    end=slot.end,
+                    user=None if by_agent or actor is None or not actor.is_authenticated else actor,
+                    name=name,
+                    email=email,
+                    phone=phone,
+                    booked_by=actor if by_agent else None,
+                    channel="counter" if by_agent else "web",
+                )
+                Hold.objects.bulk_create(
+                    [
+                        Hold(appointment=appointment, agent_id=candidate, start=start + k * step)
+                        for k in range(steps)
+                    ]
+                )
+                audit(
+                    actor, "appointments.booked", agenda.territory, appointment, by_agent=by_agent
+                )
+                _confirm(appointment, base_url)
+            return appointment
+        except IntegrityError:
+            continue
+    raise Conflict(
+        _("Slot just taken"),
+        _("Someone booked %(when)s a moment ago. Choose another time.") % {"when": _when(start)},
+        field="start",
+    )
+
+
+def _confirm(appointment: Appointment, base_url: str) -> None:
+    agenda = appointment.agenda
+    lines = [
+        _("Your appointment is confirmed."),
+        f"{appointment.type.name} — {agenda.name}",
+        _when(appointment.start),
+        f"{agenda.place_name} {agenda.address}".strip(),
+        appointment.type.get_mode_display(),
+    ]
+    if base_url:
+        lines.append(_("To cancel: %(url)s") % {"url": cancel_url(appointment, base_url)})
+    notify.send(
+        appointment,
+        subject=_("Appointment confirmed: %(when)s") % {"when": _when(appointment.start)},
+        body="\n".join(line for line in lines if line),
+        source="appointments.confirmation",
+    )
+
+
+def appointment_from_token(token: str) -> Appointment:
+    """The appointment a cancellation link names, or a clear refusal."""
+    try:
+        data = signing.loads(token, salt=CANCEL_SALT, max_age=timedelta(days=400))
+    except signing.SignatureExpired:
+        raise Conflict(_("Link expired"), _("This cancellation link has expired.")) from None
+    except signing.BadSignature:
+        raise BadRequest(
+            _("Invalid link"),
+            _("This cancellation link is damaged: copy it whole from the message."),
+        ) from None
+    appointment = (
+        Appointment.objects.select_related("agenda__territory", "type")
+        .filter(pk=data.get("a"))
+        .first()
+    )
+    if appointment is None:
+        raise NotFound(_("Unknown appointment"), _("This appointment no longer exists."))
+    if appointment.nonce != data.get("n") or appointment.status != Status.BOOKED:
+        raise Conflict(
+            _("Link already used"),
+            _(
+                "This appointment is already cancelled or was handled: "
+                "the link cannot be used again."
+            ),
+        )
+    if appointment.start <= timezone.now():
+        raise Conflict(
+            _("Link expired"),
+            _("The appointment of %(when)s has passed; it can no longer be cancelled.")
+            % {"when": _when(appointment.start)},
+        )
+    return appointment
+
+
+@transaction.atomic
+def cancel_with_token(token: str) -> Appointment:
+    appointment = appointment_from_token(token)
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != Status.BOOKED:
+        raise Conflict(_("Link already used"), _("This appointment is already cancelled."))
+    _free(appointment, Status.CANCELLED, None)
+    return appointment
+
+
+@transaction.atomic
+def cancel_own(actor, appointment: Appointment) -> Appointment:
+    if actor is None or not actor.is_authenticated or appointment.user_id != actor.pk:
+        raise PermissionDenied(
+            _("Not your appointment"), _("You can only cancel your own appointments.")
+        )
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != Status.BOOKED or appointment.start <= timezone.now():
+        raise Conflict(_("Cannot cancel"), _("Only a future booked appointment can be cancelled."))
+    _free(appointment, Status.CANCELLED, actor)
+    return appointment
+
+
+def _free(appointment: Appointment, status: str, actor) -> None:
+    before = appointment.status
+    appointment.status = status
+    appointment.status_changed_at = timezone.now()
+    appointment.nonce = ""
+    appointment.save(update_fields=["status", "status_changed_at", "nonce"])
+    appointment.holds.all().delete()
+    audit(
+        actor,
+        "appointments.status",
+        appointment.agenda.territory,
+        appointment,
+        before=before,
+        after=status,
+    )
+    if appointment.start > timezone.now():
+        _tell_waiting_list(appointment)
+
+
+def _tell_waiting_list(appointment: Appointment) -> None:
+    entry = (
+        WaitingEntry.objects.select_for_update()
+        .filter(agenda=appointment.agenda, type=appointment.type, notified_at__isnull=True)
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if entry is None:
+        return
+    entry.notified_at = timezone.now()
+    entry.save(update_fields=["notified_at"])
+    notify.send_to_address(
+        entry.email,
+        subject=_("A time is free: %(name)s") % {"name": appointment.agenda.name},
+        body=_("A time has become free on %(when)s for “%(type)s”. Book it on the website.")
+        % {"when": _when(appointment.start), "type": appointment.type.name},
+        source="appointments.waiting_list",
+        territory=appointment.agenda.territory,
+    )
+
+
+@transaction.atomic
+def set_status(actor, appointment: Appointment, status: str) -> Appointment:
+    """Seen, excused, no-show or cancelled by the service: agents of the territory only."""
+    require_perm(actor, "appointments.manage_agenda", appointment.agenda.territory)
+    if status not in AGENT_STATUSES:
+        raise BadRequest(
+            _("Unknown status"), _("Choose seen, excused, no-show or cancelled."), field="status"
+        )
+    appointment = (
+        Appointment.objects.select_for_update().select_related("agenda").get(pk=appointment.pk)
+    )
+    if appointment.status in FREEING:
+        raise Conflict(
+            _("Already cancelled"),
+            _("This appointment was cancelled; its time may be booked again."),
+        )
+    if status in (Status.SEEN, Status.NO_SHOW) and appointment.start > timezone.now():
+        raise Conflict(
+            _("Not yet"), _("An appointment is marked seen or missed once its time has come.")
+        )
+    if status in FREEING:
+        _free(appointment, status, actor)
+        if status == Status.CANCELLED_BY_SERVICE:
+            notify.send(
+                appointment,
+                subject=_("Appointment cancelled: %(when)s") % {"when": _when(appointment.start)},
+                body=_("We are sorry: the service had to cancel your appointment of %(when)s.")
+                % {"when": _when(appointment.start)},
+                source="appointments.cancelled_by_service",
+            )
+        return appointment
+    before = appointment.status
+    appointment.status = status
+    appointment.status_changed_at = timezone.now()
+    appointment.nonce = ""
+    appointment.save(update_fields=["status", "status_changed_at", "nonce"])
+    audit(
+        actor,
+        "appointments.status",
+        appointment.agenda.territory,
+        appointment,
+        before=before,
+        after=status,
+    )
+    return appointment
+
+
+@transaction.atomic
+def join_waiting_list(actor, appointment_type: AppointmentType, email: str) -> WaitingEntry:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise BadRequest(
+            _("Invalid e-mail address"),
+            _("“%(email)s” is not an e-mail address.") % {"email": email},
+            field="email",
+        ) from None
+    try:
+        with transaction.atomic():
+            return WaitingEntry.objects.create(
+                agenda=appointment_type.agenda,
+                type=appointment_type,
+                email=email,
+                user=actor if actor is not None and actor.is_authenticated else None,
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("Already waiting"), _("This address is already on the waiting list.")
+        ) from None
+
+
+def send_due_reminders(base_url: str = "", now: datetime | None = None) -> int:
+    """Remind people 48 hours before (appointments booked earlier than that); run it
+    every few minutes (`manage.py send_appointment_reminders`). Returns how many."""
+    now = now or timezone.now()
+    due = Appointment.objects.filter(
+        status=Status.BOOKED,
+        reminder_sent_at__isnull=True,
+        start__gt=now,
+        start__lte=now + REMINDER_BEFORE,
+    ).select_related("agenda__territory", "type")
+    count = 0
+    for appointment in due:
+        if appointment.created_at > appointment.start - REMINDER_BEFORE:
+            continue  # booked less than 48 h before: the confirmation is recent enough
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(
+                pk=appointment.pk, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now)
+            if not claimed:
+                continue
+            lines = [
+                _("Reminder: you have an appointment on %(when)s.")
+                % {"when": _when(appointment.start)},
+                f"{appointment.type.name} — {appointment.agenda.name}",
+                f"{appointment.agenda.place_name} {appointment.agenda.address}".strip(),
+            ]
+            if base_url:
+                lines.append(
+                    _("If you cannot come, cancel it: %(url)s")
+                    % {"url": cancel_url(appointment, base_url)}
+                )
+            notify.send(
+                appointment,
+                subject=_("Reminder: appointment on %(when)s") % {"when": _when(appointment.start)},
+                body="\n".join(line for line in lines if line),
+                source="appointments.reminder",
+            )
+        count += 1
+    return count
+
+
+# --- RGPD ---------------------------------------------------------------------------------
+
+
+def export_personal_data(user) -> list[dict]:
+    return [
+        {
+            "agenda": a.agenda.name,
+            "type": a.type.name,
+            "start": a.start.isoformat(),
+            "status": a.status,
+            "name": a.name,
+            "email": a.email,
+            "phone": a.phone,
+        }
+        for a in Appointment.objects.filter(user=user).select_related("agenda", "type")
+    ]
+
+
+@transaction.atomic
+def erase_personal_data(user) -> None:
+    """Appointments stay for the statistics, without the person."""
+    Appointment.objects.filter(user=user).update(user=None, name="—", email="", phone="")
+    WaitingEntry.objects.filter(user=user).delete()
