@@ -1,0 +1,118 @@
+"""The personal-data guard: columns that look like they hold personal data, by their
+header and by their content.
+
+A flagged column of a public dataset blocks publication until a reviewer removes it
+(it is dropped from the table and never loaded again) or confirms it is not personal
+(e.g. the address of a town hall, the phone number of a library).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.utils.translation import gettext as _
+
+from .types import normalise_header
+
+# Content patterns (RE2, matched on trimmed values).
+CONTENT = {
+    "email": r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$",
+    "phone": r"^(\+33 ?|0033 ?|0)[1-9]([ .-]?[0-9]{2}){4}$",
+    # NIR: sex, year, month, département (2A/2B), commune, order number, optional key.
+    "nir": (
+        r"^[12] ?[0-9]{2} ?(0[1-9]|1[0-2]|[2-9][0-9]) ?([0-9]{2}|2[AB]) ?[0-9]{3} ?[0-9]{3}"
+        r"( ?[0-9]{2})?$"
+    ),
+    "iban": r"^FR[0-9]{2} ?([0-9A-Z]{4} ?){5}[0-9A-Z]{3}$",
+    # "12 rue des Lilas", "3 bis, avenue Foch": a numbered street address.
+    "address": (
+        r"(?i)^[0-9]{1,4} ?(bis|ter|quater|[a-d])?,? (rue|avenue|av\.?|boulevard|bd|chemin|"
+        r"allée|allee|impasse|place|route|quai|cours|square|résidence|residence|rés|lotissement|"
+        r"hameau|sentier|voie|passage|cité|cite) .+"
+    ),
+    # "Jean Dupont", "DUPONT Jean", "Marie-Claire Martin": two or three capitalised words.
+    "person_name": (
+        r"^(\p{Lu}[\p{Ll}'-]+|\p{Lu}{2,}(-\p{Lu}+)?)( \p{Lu}[\p{Ll}'-]+| \p{Lu}{2,}(-\p{Lu}+)?)"
+        r"{1,2}$"
+    ),
+}
+# Header words (normalised: ASCII, lower case, underscores).
+HEADER = {
+    "email": r"(^|_)(e_?mail|courriel|mail|adresse_electronique)($|_)",
+    "phone": r"(^|_)(tel|telephone|phone|portable|mobile|gsm|fax)($|_)",
+    "nir": r"(^|_)(nir|secu|securite_sociale|insee_personne|num_ss|ssn)($|_)",
+    "iban": r"(^|_)(iban|rib|bic)($|_)",
+    "address": r"(^|_)(adresse|address|domicile|residence|adr|rue)($|_)",
+    "person_name": (
+        r"(^|_)(nom|prenom|prenoms|name|first_?name|last_?name|surname|given_?name|"
+        r"family_?name|nom_naissance|patronyme|usager|patient|eleve|demandeur|beneficiaire|"
+        r"signataire|auteur|author)($|_)"
+    ),
+    "birth": r"(^|_)(date_?de_?naissance|naissance|birth|dob|ne_le|age)($|_)",
+}
+# Headers that name places or organisations, not persons: "nom de la commune".
+NOT_PERSON = re.compile(
+    r"(commune|ville|rue|voie|lieu|site|station|arret|etablissement|equipement|structure|"
+    r"organisme|societe|entreprise|raison_sociale|association|parc|ecole|service|region|"
+    r"departement|pays|espece|produit|ligne|quartier|batiment|salle|musee|zone|projet|"
+    r"dataset|jeu|fichier|colonne|champ|ep?ci|territoire|metropole|usage)"
+)
+KIND_LABELS = {
+    "email": "e-mail addresses",
+    "phone": "phone numbers",
+    "nir": "social security numbers (NIR)",
+    "iban": "bank account numbers",
+    "address": "street addresses",
+    "person_name": "names of persons",
+    "birth": "birth dates or ages",
+}
+CONTENT_SHARE = 0.3  # flagged when at least this share of the sampled values match
+SAMPLE_VALUES = 20_000
+
+
+@dataclass
+class PersonalScan:
+    """Counts of content matches per column over the first SAMPLE_VALUES values."""
+
+    name: str
+    seen: int = 0
+    matches: dict = field(default_factory=dict)
+
+    def feed(self, values: pa.Array) -> None:
+        if self.seen >= SAMPLE_VALUES:
+            return
+        present = values.drop_null()[: SAMPLE_VALUES - self.seen]
+        if len(present) == 0:
+            return
+        self.seen += len(present)
+        for kind, pattern in CONTENT.items():
+            hits = pc.sum(pc.match_substring_regex(present, pattern)).as_py() or 0
+            if hits:
+                self.matches[kind] = self.matches.get(kind, 0) + hits
+
+    def verdict(self) -> dict:
+        """{"flagged": bool, "kinds": [...], "reasons": [...]} for the column."""
+        header = normalise_header(self.name)
+        kinds, reasons = [], []
+        for kind, pattern in HEADER.items():
+            if re.search(pattern, header):
+                if kind in ("person_name", "address") and NOT_PERSON.search(header):
+                    continue
+                kinds.append(kind)
+                reasons.append(
+                    _("its name “%(name)s” suggests %(what)s")
+                    % {"name": self.name, "what": _(KIND_LABELS[kind])}
+                )
+        for kind, hits in sorted(self.matches.items(), key=lambda kv: -kv[1]):
+            share = hits / self.seen if self.seen else 0
+            if share >= CONTENT_SHARE and not (
+                kind in ("person_name", "address") and NOT_PERSON.search(header)
+            ):
+                if kind not in kinds:
+                    kinds.append(kind)
+                reasons.append(
+                    _("%(percent)d%% of its values look like %(what)s")
+                    % {"percent": round(100 * share), "what": _(KIND_LABELS[kind])}
+                )
+        return {"flagged": bool(kinds), "kinds": kinds, "reasons": reasons}

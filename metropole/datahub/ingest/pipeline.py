@@ -1,0 +1,435 @@
+"""A load, from source file to the swap of the resource's current version.
+
+1. Read: the reader streams batches of text columns; each batch feeds type inference
+   and the personal-data scan, and is spooled to a temporary Arrow IPC file (so the
+   source is parsed once, whatever its format).
+2. Decide: column types (declared by the Table Schema, else inferred), which columns are
+   stored (a column a reviewer removed never is), whether rows are geolocated.
+3. Write: the spool is read back batch by batch, converted to typed arrays, checked
+   against the schema; valid rows are written to the version's new table (COPY on
+   PostgreSQL), invalid rows are reported — and, when the publisher chose "reject",
+   nothing is kept.
+4. Finish: primary key and indexes, then one transaction makes the version current.
+
+Until step 4 commits, readers keep seeing the previous version; on any failure the new
+table is dropped and the version is marked failed with its report.
+"""
+
+import logging
+import os
+import tempfile
+import time
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import storage
+from ..models import (
+    InvalidRows,
+    Resource,
+    ResourceVersion,
+    VersionStatus,
+    _files_dir,
+)
+from . import schema as table_schema
+from .errors import IngestError
+from .personal import PersonalScan
+from .readers import MAX_REPORTED, check_size, detect_format, open_reader
+from .types import LAT_HEADER, LON_HEADER, ColumnInference, clean_strings, convert, normalise_header
+
+log = logging.getLogger(__name__)
+
+
+class Report:
+    """Errors by row and column (the first MAX_REPORTED kept, all counted)."""
+
+    def __init__(self):
+        self.errors: list[dict] = []
+        self.error_count = 0
+        self.by_column: Counter = Counter()
+        self.by_code: Counter = Counter()
+        self.invalid_rows: set[int] = set()
+        self.warnings: list[dict] = []
+
+    def add(self, row, column, code, message):
+        self.error_count += 1
+        self.by_code[code] += 1
+        if column:
+            self.by_column[column] += 1
+        if row is not None:
+            self.invalid_rows.add(row)
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append({"row": row, "column": column, "code": code, "message": message})
+
+    def as_dict(self, **extra) -> dict:
+        return {
+            "errors": sorted(self.errors, key=lambda e: (e["row"] or 0, e["column"] or "")),
+            "error_count": self.error_count,
+            "errors_by_column": dict(self.by_column),
+            "errors_by_code": dict(self.by_code),
+            "invalid_rows": len(self.invalid_rows),
+            "warnings": self.warnings,
+            **extra,
+        }
+
+
+def _progress(version, **fields):
+    ResourceVersion.objects.filter(pk=version.pk).update(**fields)
+
+
+def load_version(version_id: int) -> ResourceVersion:
+    """Run a queued load to its end (ready or failed). Idempotent for a finished one."""
+    version = ResourceVersion.objects.select_related("resource__dataset").get(pk=version_id)
+    if version.status not in (VersionStatus.QUEUED, VersionStatus.LOADING):
+        return version
+    version.status = VersionStatus.LOADING
+    version.started_at = timezone.now()
+    version.save(update_fields=["status", "started_at"])
+    created_table = False
+    try:
+        created_table = True
+        _load(version)
+    except IngestError as error:
+        _fail(version, error.title, error.detail, error.report or {"errors": [error.as_dict()]})
+    except Exception as error:  # noqa: BLE001 - a load must end, and say so
+        log.exception("load of version %s failed", version.pk)
+        _fail(
+            version,
+            _("Load failed"),
+            _(
+                "An unexpected error stopped the load (%(error)s). The previous version is "
+                "still served."
+            )
+            % {"error": type(error).__name__},
+            {},
+        )
+    finally:
+        if version.status == VersionStatus.FAILED and created_table:
+            try:
+                storage.drop_table(version)
+            except Exception:  # noqa: BLE001
+                log.exception("could not drop the table of failed version %s", version.pk)
+    return version
+
+
+def _fail(version, title, detail, report):
+    version.status = VersionStatus.FAILED
+    version.error_title = str(title)[:200]
+    version.error_detail = str(detail)
+    version.report = {**(version.report or {}), **report}
+    version.finished_at = timezone.now()
+    version.save(update_fields=["status", "error_title", "error_detail", "report", "finished_at"])
+
+
+def _load(version: ResourceVersion) -> None:
+    resource = version.resource
+    dataset = resource.dataset
+    timings = {}
+    started = time.perf_counter()
+    path = version.file.path
+    check_size(os.path.getsize(path))
+    version.format = detect_format(path, version.original_name, version.format or resource.format)
+    reader = open_reader(path, version.format)
+    version.encoding = reader.encoding
+    version.delimiter = reader.delimiter
+    headers = reader.headers
+    declared = {}
+    if dataset.table_schema:
+        declared = {f.name: f for f in table_schema.parse_table_schema(dataset.table_schema)}
+    previous = resource.current_version if version.report.get("append") else None
+    fixed_types = {c["name"]: c["type"] for c in previous.columns} if previous else {}
+
+    report = Report()
+    report.warnings.extend(reader.warnings)
+    missing = [f for f in declared.values() if f.name not in headers]
+    for item in missing:
+        if item.required:
+            raise IngestError(
+                _("Missing column"),
+                _("The Table Schema requires the column “%(name)s”, which the file lacks.")
+                % {"name": item.name},
+                column=item.name,
+                code="missing-label",
+            )
+        report.warnings.append(
+            {
+                "code": "missing-label",
+                "column": item.name,
+                "message": _("The schema's column “%(name)s” is not in the file.")
+                % {"name": item.name},
+            }
+        )
+    if declared:
+        for name in headers:
+            if name not in declared and name != reader.geometry_column:
+                report.warnings.append(
+                    {
+                        "code": "extra-label",
+                        "column": name,
+                        "message": _(
+                            "The column “%(name)s” is not in the Table Schema; it is "
+                            "loaded with the type found in its values."
+                        )
+                        % {"name": name},
+                    }
+                )
+
+    # 1. read and spool
+    inferences = [ColumnInference(h) for h in headers]
+    scans = [PersonalScan(h) for h in headers]
+    spool_dir = _files_dir() / "tmp"
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    spool_fd, spool_path = tempfile.mkstemp(suffix=".arrow", dir=spool_dir)
+    os.close(spool_fd)
+    try:
+        fields = [pa.field(f"c{i}", pa.string()) for i in range(1, len(headers) + 1)]
+        fields += [
+            pa.field("_row", pa.int64()),
+            pa.field("_lon", pa.float64()),
+            pa.field("_lat", pa.float64()),
+        ]
+        spool_schema = pa.schema(fields)
+        total = 0
+        _progress(
+            version, rows_total=reader.estimated_rows, rows_done=0, report={"phase": "reading"}
+        )
+        with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_file(sink, spool_schema) as spool:
+            for batch in reader.batches():
+                cleaned = [clean_strings(column) for column in batch.columns]
+                for inference, scan, column in zip(inferences, scans, cleaned, strict=True):
+                    inference.feed(column)
+                    scan.feed(column)
+                count = len(batch)
+                nulls = pa.nulls(count, pa.float64())
+                spool.write_batch(
+                    pa.RecordBatch.from_arrays(
+                        [
+                            *cleaned,
+                            batch.rows,
+                            batch.lon if batch.lon is not None else nulls,
+                            batch.lat if batch.lat is not None else nulls,
+                        ],
+                        schema=spool_schema,
+                    )
+                )
+                total += count
+                _progress(version, rows_done=total)
+        timings["read"] = round(time.perf_counter() - started, 3)
+        for error in reader.structural_errors:
+            report.add(error["row"], error.get("column"), error["code"], error["message"])
+        report.error_count += reader.structural_error_count - len(reader.structural_errors)
+        if total == 0:
+            raise IngestError(
+                _("No rows"),
+                _("The file has column names but no rows of data.")
+                if not reader.structural_error_count
+                else _("No row of the file could be read: see the report."),
+                code="empty-file",
+            ).with_report(report.as_dict())
+
+        # 2. decide the columns
+        columns = []
+        for index, (name, inference, scan) in enumerate(
+            zip(headers, inferences, scans, strict=True), start=1
+        ):
+            if name == reader.geometry_column:
+                type_ = "geometry"
+            elif name in fixed_types:
+                type_ = fixed_types[name]
+            elif name in declared:
+                type_ = declared[name].type
+            else:
+                type_ = inference.result()
+            decision = resource.decision(name)
+            columns.append(
+                {
+                    "name": name,
+                    "sql_name": f"c{index}",
+                    "type": type_,
+                    "title": "",
+                    "inferred_type": inference.result(),
+                    "declared_type": declared[name].schema_type if name in declared else "",
+                    "stored": decision != "removed",
+                    "personal": scan.verdict() if type_ != "geometry" else {"flagged": False},
+                }
+            )
+        lat = _coordinate_column(columns, LAT_HEADER)
+        lon = _coordinate_column(columns, LON_HEADER)
+        geolocated = bool(reader.geometry_column) or (lat is not None and lon is not None)
+        stored = [c for c in columns if c["stored"]]
+        if not stored:
+            raise IngestError(
+                _("No column left"), _("Every column was removed."), code="no-columns"
+            )
+
+        # 3. convert, check and write
+        _progress(version, rows_total=total, rows_done=0, report={"phase": "writing"})
+        write_started = time.perf_counter()
+        storage.create_table(version, stored, geolocated)
+        next_id = 1
+        if previous is not None:
+            same = [c["sql_name"] for c in previous.stored_columns]
+            if [c["sql_name"] for c in stored] != same or previous.geolocated != geolocated:
+                raise IngestError(
+                    _("Columns differ"),
+                    _("Rows appended to a table must have the same columns as the table."),
+                    code="schema-mismatch",
+                )
+            next_id = storage.copy_rows(previous, version, same, geolocated) + 1
+        reject = version.invalid_rows == InvalidRows.REJECT
+        written = 0
+        with pa.memory_map(spool_path) as source:
+            spool = pa.ipc.open_file(source)
+            atomic = transaction.atomic() if not storage.is_postgresql() else _nullcontext()
+            with atomic:
+                for index in range(spool.num_record_batches):
+                    batch = spool.get_batch(index)
+                    rows = batch.column("_row")
+                    invalid = set()
+                    arrays = {}
+                    for column in stored:
+                        raw = batch.column(column["sql_name"])
+                        field = declared.get(column["name"])
+                        converted = convert(
+                            raw,
+                            column["type"],
+                            true_values=field.true_values if field else None,
+                            false_values=field.false_values if field else None,
+                        )
+                        for position in converted.bad:
+                            invalid.add(position)
+                            report.add(
+                                rows[position].as_py(),
+                                column["name"],
+                                "type-error",
+                                _("“%(value)s” is not a valid %(type)s")
+                                % {
+                                    "value": str(raw[position].as_py())[:100],
+                                    "type": _(column["type"]),
+                                },
+                            )
+                        if field is not None:
+                            for position, code, message in table_schema.check(
+                                field, converted.values, raw
+                            ):
+                                invalid.add(position)
+                                report.add(
+                                    rows[position].as_py(),
+                                    column["name"],
+                                    code,
+                                    _("“%(value)s”: %(problem)s")
+                                    % {
+                                        "value": str(raw[position].as_py())[:100],
+                                        "problem": message,
+                                    },
+                                )
+                        arrays[column["sql_name"]] = converted.values
+                    if geolocated:
+                        if reader.geometry_column:
+                            arrays["_lon"] = batch.column("_lon")
+                            arrays["_lat"] = batch.column("_lat")
+                        else:
+                            arrays["_lon"] = _in_range(arrays.get(lon["sql_name"]), 180)
+                            arrays["_lat"] = _in_range(arrays.get(lat["sql_name"]), 90)
+                    if reject and (invalid or report.error_count):
+                        continue  # keep checking, to report every error; write nothing
+                    table = pa.table(arrays)
+                    if invalid:
+                        keep = pa.array([i not in invalid for i in range(len(batch))])
+                        table = table.filter(keep)
+                    ids = pa.array(range(next_id, next_id + table.num_rows), pa.int64())
+                    table = table.add_column(0, "_id", ids)
+                    storage.write(version, table)
+                    next_id += table.num_rows
+                    written += table.num_rows
+                    _progress(version, rows_done=written)
+        timings["write"] = round(time.perf_counter() - write_started, 3)
+        if reject and report.error_count:
+            raise IngestError(
+                _("Load rejected"),
+                _(
+                    "%(count)d errors in %(rows)d rows: nothing was loaded, as chosen for this "
+                    "dataset (see the report for each row and column)."
+                )
+                % {"count": report.error_count, "rows": max(1, len(report.invalid_rows))},
+                code="rejected",
+            ).with_report(report.as_dict(phase="done"))
+        row_count = next_id - 1
+        if row_count == 0:
+            raise IngestError(
+                _("No valid rows"),
+                _("No row of the file is valid: see the report."),
+                code="rejected",
+            ).with_report(report.as_dict(phase="done"))
+    finally:
+        os.unlink(spool_path)
+
+    # 4. indexes, then the swap
+    version.columns = columns
+    version.geolocated = geolocated
+    version.row_count = row_count
+    version.invalid_row_count = len(report.invalid_rows)
+    index_started = time.perf_counter()
+    storage.finish_table(version, version.table_spec())
+    timings["index"] = round(time.perf_counter() - index_started, 3)
+    timings["total"] = round(time.perf_counter() - started, 3)
+    version.timings = timings
+    version.report = report.as_dict(phase="done", append=bool(previous))
+    make_current(version, rows_done=written)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _coordinate_column(columns, pattern):
+    for column in columns:
+        if (
+            column["stored"]
+            and column["type"] in ("integer", "number")
+            and pattern.match(normalise_header(column["name"]))
+        ):
+            return column
+    return None
+
+
+def _in_range(values, bound):
+    if values is None:
+        return None
+    values = pc.cast(values, pa.float64())
+    ok = pc.and_(pc.greater_equal(values, -bound), pc.less_equal(values, bound))
+    return pc.if_else(pc.fill_null(ok, False), values, pa.scalar(None, pa.float64()))
+
+
+@transaction.atomic
+def make_current(version: ResourceVersion, **extra) -> None:
+    """The swap: in one transaction the version becomes the resource's current one and
+    the previous one is superseded (its table stays until the retention expires)."""
+    resource = Resource.objects.select_for_update().get(pk=version.resource_id)
+    now = timezone.now()
+    previous_id = resource.current_version_id
+    if previous_id and previous_id != version.pk:
+        ResourceVersion.objects.filter(pk=previous_id).update(
+            status=VersionStatus.SUPERSEDED, superseded_at=now
+        )
+    version.status = VersionStatus.READY
+    version.finished_at = version.finished_at or now
+    version.superseded_at = None
+    for name, value in extra.items():
+        setattr(version, name, value)
+    version.save()
+    resource.current_version = version
+    resource.format = version.format or resource.format
+    resource.save(update_fields=["current_version", "format", "updated_at"])
+    type(resource.dataset).objects.filter(pk=resource.dataset_id).update(
+        data_updated_at=now, updated_at=now
+    )
+    version.resource = resource

@@ -1,0 +1,215 @@
+"""Physical storage of loaded versions: one table per version (docs/datahub.md).
+
+PostgreSQL: `datahub_data.rv_<id>`, filled with `COPY ... FROM STDIN (FORMAT csv)` fed
+by Arrow's CSV writer, primary key and indexes built after the load. SQLite:
+`datahub_rv_<id>` in the main database, filled with `executemany` in one transaction.
+Identifiers are only ever `rv_<integer>`, `c<integer>`, `_id`, `_lon`, `_lat`.
+"""
+
+import io
+import logging
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+
+PG_TYPES = {
+    "string": "TEXT",
+    "geometry": "TEXT",
+    "integer": "BIGINT",
+    "number": "DOUBLE PRECISION",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP WITH TIME ZONE",
+}
+SQLITE_TYPES = {
+    "string": "TEXT",
+    "geometry": "TEXT",
+    "integer": "INTEGER",
+    "number": "REAL",
+    "boolean": "INTEGER",
+    "date": "TEXT",
+    "datetime": "TEXT",
+}
+
+
+def _q(name: str) -> str:
+    """Quote one of our own identifiers (never user text)."""
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"refused identifier {name!r}")
+    return f'"{name}"'
+
+
+def table_ref(version) -> str:
+    schema = version.table_schema_name
+    return f"{_q(schema)}.{_q(version.table_name)}" if schema else _q(version.table_name)
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def create_table(version, columns: list[dict], geolocated: bool) -> None:
+    """(Re)create the version's empty table. On PostgreSQL the primary key comes after
+    the load (`finish_table`): COPY into a table without indexes is fastest."""
+    types = PG_TYPES if is_postgresql() else SQLITE_TYPES
+    parts = ["_id BIGINT NOT NULL" if is_postgresql() else "_id INTEGER PRIMARY KEY"]
+    parts += [f"{_q(c['sql_name'])} {types[c['type']]}" for c in columns]
+    if geolocated:
+        real = "DOUBLE PRECISION" if is_postgresql() else "REAL"
+        parts += [f"_lon {real}", f"_lat {real}"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table_ref(version)}")
+        cursor.execute(f"CREATE TABLE {table_ref(version)} ({', '.join(parts)})")
+
+
+def column_names(columns: list[dict], geolocated: bool) -> list[str]:
+    return ["_id", *(c["sql_name"] for c in columns), *(("_lon", "_lat") if geolocated else ())]
+
+
+def write(version, table: pa.Table) -> None:
+    """Append rows (an Arrow table whose column names are the physical ones)."""
+    if table.num_rows == 0:
+        return
+    names = ", ".join(_q(n) for n in table.column_names)
+    if is_postgresql():
+        buffer = io.BytesIO()
+        pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False))
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                f"COPY {table_ref(version)} ({names}) FROM STDIN (FORMAT csv)"
+            ) as copy,
+        ):
+            copy.write(buffer.getbuffer())
+        return
+    arrays = [_sqlite_values(column) for column in table.columns]
+    placeholders = ", ".join("?" for _ in arrays)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table_ref(version)} ({names}) VALUES ({placeholders})",
+            zip(*arrays, strict=True),
+        )
+
+
+def _sqlite_values(column) -> list:
+    if pa.types.is_timestamp(column.type):
+        column = pc.strftime(
+            pc.cast(column, pa.timestamp("s", tz="UTC")), format="%Y-%m-%dT%H:%M:%S+00:00"
+        )
+    elif pa.types.is_date(column.type):
+        column = pc.strftime(column, format="%Y-%m-%d")
+    elif pa.types.is_boolean(column.type):
+        column = pc.cast(column, pa.int8())
+    return column.to_pylist()
+
+
+def copy_rows(source, target, sql_names: list[str], geolocated: bool) -> int:
+    """Copy every row of `source`'s table into `target`'s (tables fed through the API
+    grow by appending: the new version starts with the previous one's rows)."""
+    names = ["_id", *sql_names, *(("_lon", "_lat") if geolocated else ())]
+    listed = ", ".join(_q(n) for n in names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table_ref(target)} ({listed}) SELECT {listed} FROM {table_ref(source)}"
+        )
+        return cursor.rowcount
+
+
+def finish_table(version, spec) -> list[str]:
+    """Primary key (PostgreSQL) and the query engine's indexes; returns what ran."""
+    statements = []
+    if is_postgresql():
+        statements.append(
+            f"ALTER TABLE {table_ref(version)} ADD CONSTRAINT {_q(version.table_name + '_pk')} "
+            "PRIMARY KEY (_id)"
+        )
+    statements += index_statements(spec)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    return statements
+
+
+def finish_table_indexes(version) -> None:
+    """(Re)build the query engine's indexes after a column was dropped."""
+    with connection.cursor() as cursor:
+        for statement in index_statements(version.table_spec()):
+            cursor.execute(statement)
+
+
+def index_statements(spec) -> list[str]:
+    try:
+        from .querying.indexes import index_statements as build
+    except ImportError:  # the query engine is not installed: no secondary indexes
+        log.warning("metropole.datahub.querying.indexes is missing: tables get no index")
+        return []
+    return build(spec, connection.vendor)
+
+
+def drop_table(version) -> None:
+    statements = []
+    try:
+        from .querying.indexes import drop_statements
+
+        statements = drop_statements(version.table_spec(), connection.vendor)
+    except ImportError:
+        pass
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.execute(f"DROP TABLE IF EXISTS {table_ref(version)}")
+
+
+def drop_column(version, sql_name: str) -> None:
+    """Remove a column for good (a reviewer removed it as personal data). SQLite's FTS
+    triggers name the column: they are rebuilt without it."""
+    spec_before = version.table_spec()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not is_postgresql():
+            try:
+                from .querying.indexes import drop_statements
+
+                for statement in drop_statements(spec_before, "sqlite"):
+                    cursor.execute(statement)
+            except ImportError:
+                pass
+            cursor.execute(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'index') "
+                "AND tbl_name = %s AND name NOT LIKE 'sqlite_autoindex%%'",
+                [version.table_name],
+            )
+            for kind, name in cursor.fetchall():
+                cursor.execute(f"DROP {kind.upper()} IF EXISTS {_q(name)}")
+        cursor.execute(f"ALTER TABLE {table_ref(version)} DROP COLUMN {_q(sql_name)}")
+
+
+def table_exists(version) -> bool:
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            cursor.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+                "AND table_name = %s",
+                [version.table_schema_name, version.table_name],
+            )
+        else:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s",
+                [version.table_name],
+            )
+        return cursor.fetchone() is not None
+
+
+def read_rows(version, limit: int = 100) -> list[dict]:
+    """The first rows of a version by public column name (tests, previews, pulls)."""
+    columns = version.stored_columns
+    names = ", ".join(_q(c["sql_name"]) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {names} FROM {table_ref(version)} ORDER BY _id LIMIT %s", [limit])
+        return [
+            {c["name"]: value for c, value in zip(columns, row, strict=True)}
+            for row in cursor.fetchall()
+        ]
