@@ -172,7 +172,12 @@ def test_keyset_pagination_covers_every_row_once(table, rows, sort):
         if not cursor:
             break
         assert pages < 100
-    assert seen == expected
+    assert len(seen) == len(set(seen)) == len(expected)
+    if any(key.lstrip("-") in ("name", "city") for key in sort):
+        # text order follows the database's collation, which differs between installs
+        assert sorted(seen) == sorted(expected)
+    else:
+        assert seen == expected
     assert pages == -(-len(expected) // 7)
 
 
