@@ -245,3 +245,9 @@ class WaitingEntry(models.Model):
 
     def __str__(self):
         return f"{self.email} waits for {self.type}"
+
+
+AGENT_STATUSES_CHOICES = [
+    (s.value, s.label)
+    for s in (Status.SEEN, Status.NO_SHOW, Status.EXCUSED, Status.CANCELLED_BY_SERVICE)
+]

@@ -32,7 +32,7 @@ def cancel_token(appointment: Appointment) -> str:
 
 
 def cancel_url(appointment: Appointment, base_url: str) -> str:
-    path = reverse("appointments:cancel", kwargs={"token": cancel_token(appointment)})
+    path = reverse("appointments:mine_one", kwargs={"token": cancel_token(appointment)})
     return base_url.rstrip("/") + path
 
 
