@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 ]
 # Extra capability apps (data hub, participation, ...) are appended here as they land;
 # each one registers itself with the core through its module.py manifest.
-INSTALLED_APPS += env_list("METROPOLE_EXTRA_APPS")
+INSTALLED_APPS += [app for app in env_list("METROPOLE_EXTRA_APPS") if app not in INSTALLED_APPS]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
