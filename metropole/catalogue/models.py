@@ -6,6 +6,8 @@ the services open to a citizen of a commune are that commune's own services plus
 the metropole (or its EPT) runs for every commune (see `queries.services_for`).
 """
 
+import re
+
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -13,6 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from metropole.core.models import Territory
 from metropole.core.text import normalize_name
+
+_WORD_SEPARATORS = re.compile(r"[\s\-'’_.,;:!?()«»\"/]+")
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of a text (accents, case and punctuation removed)."""
+    return [w for w in (normalize_name(part) for part in _WORD_SEPARATORS.split(text or "")) if w]
 
 
 class Holder(models.TextChoices):
@@ -126,10 +135,7 @@ class Service(models.Model):
     def save(self, *args, **kwargs):
         self.metropole_id = self.territory.metropole_id or self.territory_id
         self.search_title = normalize_name(self.title)
-        self.search_text = " ".join(
-            normalize_name(word)
-            for word in f"{self.title} {self.summary} {self.description}".split()
-        )
+        self.search_text = " ".join(words(f"{self.title} {self.summary} {self.description}"))
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -5,9 +5,8 @@ from django.utils.translation import gettext as _
 
 from metropole.core.exceptions import NotFound
 from metropole.core.models import Territory, TerritoryKind
-from metropole.core.text import normalize_name
 
-from .models import Answer, Category, Competence, Holder, Service
+from .models import Answer, Category, Competence, Holder, Service, words
 
 
 def competences_of(metropole: Territory) -> QuerySet:
@@ -65,12 +64,11 @@ def services_for(territory: Territory) -> QuerySet:
 def search(qs: QuerySet, text: str) -> QuerySet:
     """Services whose title, summary or description contain every word of `text`
     (accents, case and punctuation ignored); title matches first."""
-    words = [normalize_name(w) for w in (text or "").split()]
-    words = [w for w in words if w]
-    for word in words:
+    found = words(text)
+    for word in found:
         qs = qs.filter(search_text__contains=word)
-    if words:
-        key = "".join(words)
+    if found:
+        key = "".join(found)
         from django.db.models import Case, IntegerField, Value, When
 
         qs = qs.annotate(
