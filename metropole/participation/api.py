@@ -1,0 +1,484 @@
+"""The participation API (/api/participation/): the same services and rules as the pages.
+
+Reads of published processes are public; writes take a personal token or the session
+(CSRF-checked). A refusal carries its reason (problem+json, 403/409/400)."""
+
+from datetime import datetime
+
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from metropole.core import queries as core_queries
+from metropole.core.api_auth import person_auth
+from metropole.core.api_pagination import Pagination
+from metropole.core.exceptions import NotFound, PermissionDenied
+
+from . import queries, services, similarity
+from .models import Action, BudgetRule, Comment, ComponentKind
+from .rules import refusal
+
+router = Router(tags=["participation"])
+
+
+class PhaseOut(Schema):
+    id: int
+    title: str
+    start: datetime
+    end: datetime
+    actions: list[str]
+    is_active: bool
+
+    @staticmethod
+    def resolve_is_active(obj):
+        return obj.is_active()
+
+
+class ComponentOut(Schema):
+    id: int
+    kind: str
+    title: str
+    settings: dict
+    open_actions: list[str] = Field(description="Actions open now (by phase), for anyone eligible")
+
+    @staticmethod
+    def resolve_open_actions(obj):
+        from .models import COMPONENT_ACTIONS
+        from .rules import open_phase
+
+        return sorted(a for a in COMPONENT_ACTIONS[obj.kind] if open_phase(obj, a) is not None)
+
+
+class ProcessOut(Schema):
+    slug: str
+    title: str
+    description: str
+    blueprint: str
+    territory_code: str
+    territory_name: str
+    is_demo: bool
+    url: str
+    phases: list[PhaseOut]
+
+    @staticmethod
+    def resolve_territory_code(obj):
+        return obj.territory.code
+
+    @staticmethod
+    def resolve_territory_name(obj):
+        return obj.territory.display_name
+
+    @staticmethod
+    def resolve_url(obj, context):
+        return context["request"].build_absolute_uri(
+            reverse("participation:process", kwargs={"slug": obj.slug})
+        )
+
+    @staticmethod
+    def resolve_phases(obj):
+        return list(obj.phases.all())
+
+
+class ProcessDetailOut(ProcessOut):
+    components: list[ComponentOut]
+
+    @staticmethod
+    def resolve_components(obj):
+        items = list(obj.components.all())
+        for c in items:
+            c.process = obj
+        return items
+
+
+class ProcessIn(Schema):
+    territory_code: str = Field(description="INSEE code of a commune or SIREN of the metropole")
+    title: str
+    blueprint: str = Field(description="consultation, idea_box, budget or meeting")
+    description: str = ""
+    start: datetime | None = None
+
+
+class PhaseIn(Schema):
+    title: str
+    start: datetime
+    end: datetime
+    actions: list[str] = []
+
+
+class ProposalOut(Schema):
+    id: int
+    title: str
+    body: str
+    status: str
+    answer: str
+    support_count: int
+    comment_count: int
+    latitude: float | None
+    longitude: float | None
+    commune_code: str | None
+    created_at: datetime
+    is_demo: bool
+
+    @staticmethod
+    def resolve_commune_code(obj):
+        return obj.commune.code if obj.commune_id else None
+
+
+class ProposalIn(Schema):
+    title: str
+    body: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class CommentIn(Schema):
+    body: str
+    parent_id: int | None = None
+
+
+class CommentOut(Schema):
+    id: int
+    parent_id: int | None
+    body: str
+    depth: int
+    created_at: datetime
+
+
+class AnswerIn(Schema):
+    status: str
+    answer: str
+
+
+class SurveyIn(Schema):
+    answers: dict[str, list[str] | str] = Field(
+        description="By question id: a choice index, a list of indexes (multiple; ranking "
+        "best first), a scale value, or a text"
+    )
+
+
+class BallotIn(Schema):
+    area_id: int
+    project_ids: list[int]
+
+
+class BallotOut(Schema):
+    area_id: int
+    project_ids: list[int]
+    total_cost: int
+    cast_at: datetime | None
+
+    @staticmethod
+    def resolve_project_ids(obj):
+        return sorted(line.project_id for line in obj.lines.all())
+
+    @staticmethod
+    def resolve_total_cost(obj):
+        return sum(line.project.cost for line in obj.lines.select_related("project"))
+
+
+class RefusalOut(Schema):
+    allowed: bool
+    reason: str | None
+
+
+def _component(component_id: int, kind=None):
+    component = queries.component_by_id(component_id)
+    if kind is not None and component.kind != kind:
+        raise NotFound("Wrong component", f"Component {component_id} is not a {kind}.")
+    if not component.process.is_published:
+        raise NotFound("Unknown component", f"No published component has the id {component_id}.")
+    return component
+
+
+@router.get("/processes", response=list[ProcessOut], url_name="participation_processes")
+@paginate(Pagination)
+def process_list(request, territory: str = Query("", description="INSEE/SIREN code")):
+    metropole = core_queries.current_metropole()
+    scope = core_queries.territory_by_code(territory, metropole) if territory else None
+    return queries.processes(metropole, scope)
+
+
+@router.get("/processes/{slug}", response=ProcessDetailOut, url_name="participation_process")
+def process_detail(request, slug: str):
+    process = queries.process_by_slug(slug)
+    if not process.is_published:
+        raise NotFound("Unknown process", f"No participatory process is called {slug!r}.")
+    return process
+
+
+@router.post(
+    "/processes",
+    response={201: ProcessDetailOut},
+    auth=person_auth,
+    url_name="participation_process_create",
+)
+def process_create(request, payload: ProcessIn):
+    territory = core_queries.territory_by_code(payload.territory_code)
+    process = services.create_process(
+        request.user,
+        territory,
+        title=payload.title,
+        blueprint=payload.blueprint,
+        description=payload.description,
+        start=payload.start,
+    )
+    return Status(201, queries.process_by_slug(process.slug))
+
+
+@router.post("/processes/{slug}/phases", response={201: PhaseOut}, auth=person_auth)
+def phase_create(request, slug: str, payload: PhaseIn):
+    process = queries.process_by_slug(slug)
+    phase = services.add_phase(
+        request.user,
+        process,
+        title=payload.title,
+        start=payload.start,
+        end=payload.end,
+        actions=payload.actions,
+    )
+    return Status(201, phase)
+
+
+@router.get(
+    "/components/{component_id}/permissions/{action}", response=RefusalOut, auth=person_auth
+)
+def permission(request, component_id: int, action: Action):
+    """Whether the caller may do `action` now, and why not (the check the service makes)."""
+    reason = refusal(request.user, _component(component_id), action)
+    return {"allowed": reason is None, "reason": reason}
+
+
+@router.get(
+    "/components/{component_id}/proposals",
+    response=list[ProposalOut],
+    url_name="participation_proposals",
+)
+@paginate(Pagination)
+def proposal_list(request, component_id: int, order: str = "recent", status: str = ""):
+    return queries.proposals(
+        _component(component_id, ComponentKind.PROPOSALS), order=order, status=status or None
+    )
+
+
+@router.post("/components/{component_id}/proposals", response={201: ProposalOut}, auth=person_auth)
+def proposal_create(request, component_id: int, payload: ProposalIn):
+    component = _component(component_id, ComponentKind.PROPOSALS)
+    proposal = services.create_proposal(request.user, component, **payload.dict())
+    return Status(201, proposal)
+
+
+@router.get("/components/{component_id}/similar", response=list[dict])
+def similar(request, component_id: int, title: str = "", body: str = ""):
+    component = _component(component_id, ComponentKind.PROPOSALS)
+    return [
+        {"id": p.pk, "title": p.title, "score": round(score, 3), "method": how}
+        for p, score, how in similarity.similar_proposals(component, title[:150], body[:2000])
+    ]
+
+
+def _proposal(proposal_id: int):
+    proposal = queries.proposal(proposal_id)
+    if proposal.is_hidden or not proposal.component.process.is_published:
+        raise NotFound("Unknown proposal", f"No visible proposal has the id {proposal_id}.")
+    return proposal
+
+
+@router.get("/proposals/{proposal_id}", response=ProposalOut)
+def proposal_detail(request, proposal_id: int):
+    return _proposal(proposal_id)
+
+
+@router.get("/proposals/{proposal_id}/comments", response=list[CommentOut])
+def comment_list(request, proposal_id: int):
+    return [c for c in queries.comment_tree(_proposal(proposal_id)) if not c.is_hidden]
+
+
+@router.post("/proposals/{proposal_id}/comments", response={201: CommentOut}, auth=person_auth)
+def comment_create(request, proposal_id: int, payload: CommentIn):
+    proposal = _proposal(proposal_id)
+    parent = None
+    if payload.parent_id:
+        parent = Comment.objects.filter(pk=payload.parent_id).first()
+        if parent is None:
+            raise NotFound("Unknown comment", f"No comment has the id {payload.parent_id}.")
+    return Status(
+        201, services.add_comment(request.user, proposal, body=payload.body, parent=parent)
+    )
+
+
+@router.post("/proposals/{proposal_id}/support", response={201: ProposalOut}, auth=person_auth)
+def support(request, proposal_id: int):
+    proposal = _proposal(proposal_id)
+    services.support(request.user, proposal)
+    return Status(201, queries.proposal(proposal_id))
+
+
+@router.delete("/proposals/{proposal_id}/support", response={204: None}, auth=person_auth)
+def withdraw_support(request, proposal_id: int):
+    services.withdraw_support(request.user, _proposal(proposal_id))
+    return Status(204, None)
+
+
+@router.post("/proposals/{proposal_id}/answer", response=ProposalOut, auth=person_auth)
+def answer(request, proposal_id: int, payload: AnswerIn):
+    return services.answer_proposal(
+        request.user, queries.proposal(proposal_id), status=payload.status, answer=payload.answer
+    )
+
+
+@router.get("/components/{component_id}/survey", response=list[dict])
+def survey_questions(request, component_id: int):
+    component = _component(component_id, ComponentKind.SURVEY)
+    return [
+        {
+            "id": q.pk,
+            "kind": q.kind,
+            "text": q.text,
+            "required": q.required,
+            "choices": q.choices,
+            "scale_min": q.scale_min,
+            "scale_max": q.scale_max,
+        }
+        for q in component.questions.all()
+    ]
+
+
+@router.post("/components/{component_id}/survey/responses", response={201: dict}, auth=person_auth)
+def survey_answer(request, component_id: int, payload: SurveyIn):
+    component = _component(component_id, ComponentKind.SURVEY)
+    response = services.submit_survey(request.user, component, payload.answers)
+    return Status(201, {"id": response.pk, "created_at": response.created_at.isoformat()})
+
+
+@router.get("/components/{component_id}/survey/results", response=list[dict])
+def survey_results(request, component_id: int):
+    component = _component(component_id, ComponentKind.SURVEY)
+    return [
+        {
+            "question_id": r["question"].pk,
+            "question": r["question"].text,
+            "kind": r["question"].kind,
+            "responses": r["total"],
+            "answered": r["answered"],
+            "counts": [{"label": label, "value": value} for label, value in r["rows"]],
+            "mean": r.get("mean"),
+            "texts": r["texts"],
+        }
+        for r in queries.survey_results(component)
+    ]
+
+
+@router.get("/components/{component_id}/budget", response=list[dict])
+def budget(request, component_id: int):
+    component = _component(component_id, ComponentKind.BUDGET)
+    return [
+        {
+            "id": a.pk,
+            "name": a.name,
+            "amount": a.amount,
+            "rule": a.rule,
+            "min_projects": a.min_projects,
+            "max_projects": a.max_projects,
+            "min_share": a.min_share,
+            "commune_code": a.commune.code if a.commune_id else None,
+            "projects": [
+                {"id": p.pk, "title": p.title, "cost": p.cost, "description": p.description}
+                for p in a.projects.all()
+            ],
+        }
+        for a in component.areas.select_related("commune").prefetch_related("projects")
+    ]
+
+
+@router.get("/components/{component_id}/ballot", response=BallotOut, auth=person_auth)
+def ballot(request, component_id: int):
+    found = queries.ballot_of(request.user, _component(component_id, ComponentKind.BUDGET))
+    if found is None:
+        raise NotFound("No ballot", "You have no ballot in this budget yet.")
+    return found
+
+
+@router.put("/components/{component_id}/ballot", response=BallotOut, auth=person_auth)
+def ballot_save(request, component_id: int, payload: BallotIn):
+    """Save the draft ballot (checked against the budget and maximum), to review it."""
+    component = _component(component_id, ComponentKind.BUDGET)
+    services.save_ballot(
+        request.user, component, area_id=payload.area_id, project_ids=payload.project_ids
+    )
+    return queries.ballot_of(request.user, component)
+
+
+@router.post("/components/{component_id}/ballot/cast", response=BallotOut, auth=person_auth)
+def ballot_cast(request, component_id: int):
+    component = _component(component_id, ComponentKind.BUDGET)
+    services.cast_ballot(request.user, component)
+    return queries.ballot_of(request.user, component)
+
+
+@router.get("/components/{component_id}/budget/results", response=list[dict])
+def budget_results(request, component_id: int):
+    component = _component(component_id, ComponentKind.BUDGET)
+    return [
+        {
+            "area_id": r["area"].pk,
+            "area": r["area"].name,
+            "amount": r["area"].amount,
+            "rule": BudgetRule(r["rule"]).value,
+            "ballots": r["ballots"],
+            "spent": r["spent"],
+            "projects": [
+                {
+                    "id": row["project"].pk,
+                    "title": row["project"].title,
+                    "cost": row["project"].cost,
+                    "votes": row["votes"],
+                    "selected": row["selected"],
+                }
+                for row in r["rows"]
+            ],
+        }
+        for r in queries.budget_results(component)
+    ]
+
+
+@router.get(
+    "/dashboard/{code}", response=dict, auth=person_auth, url_name="participation_dashboard"
+)
+def dashboard(request, code: str):
+    """Territory-wide figures (staff of the territory): totals, by organising territory
+    and by process, with the definition of a participant."""
+    territory = core_queries.territory_by_code(code)
+    if not request.user.has_perm("participation.view_dashboard", territory):
+        raise PermissionDenied(
+            "Permission denied", f"You may not see the dashboard of {territory.display_name}."
+        )
+    data = queries.dashboard(territory)
+    keys = (
+        "participants",
+        "contributions",
+        "proposals",
+        "comments",
+        "survey_responses",
+        "votes",
+        "supports",
+        "ballots",
+    )
+    return {
+        "territory": territory.code,
+        "participant_definition": str(data["definition"]),
+        "totals": data["totals"],
+        "by_territory": [
+            {"code": r["territory"].code, "name": r["territory"].name, **{k: r[k] for k in keys}}
+            for r in data["by_territory"]
+        ],
+        "by_process": [
+            {
+                "slug": r["process"].slug,
+                "title": r["process"].title,
+                "territory": r["process"].territory.code,
+                **{k: r[k] for k in keys},
+            }
+            for r in data["by_process"]
+        ],
+    }

@@ -1,0 +1,158 @@
+"""Who may do what in participation: the one permission path of pages and API.
+
+Participant actions (`participation.propose`, `.comment`, `.support`, `.answer`, `.vote`,
+`.register`) are checked on a *component*. `refusal()` says why an action is refused —
+the component does not offer it, no phase open for it, not logged in, not eligible,
+blocked — and the predicates are `refusal(...) is None`, so a page that hides a button,
+an API endpoint that answers 403 and a service that refuses a write agree by construction.
+
+Staff permissions (`participation.manage`, `.moderate`, `.view_dashboard`) are checked on a
+territory with the core's role predicates: an agent of a commune runs that commune's
+processes; the metropole's administrators inherit every commune.
+"""
+
+import rules
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from metropole.core.rules import is_platform_admin, is_territory_staff
+
+from .models import COMPONENT_ACTIONS, Action, Block, Component, Declaration
+
+
+def open_phase(component: Component, action: str, now=None):
+    """The phase that opens `action` on `component` now, or None."""
+    now = now or timezone.now()
+    if component.phase_id:
+        phase = component.phase
+        return phase if phase.is_active(now) and action in phase.actions else None
+    for phase in component.process.phases.all():
+        if phase.is_active(now) and action in phase.actions:
+            return phase
+    return None
+
+
+def declaration_of(user):
+    if not user.is_authenticated:
+        return None
+    if not hasattr(user, "_participation_declaration"):
+        user._participation_declaration = Declaration.objects.filter(user=user).first()
+    return user._participation_declaration
+
+
+def resident_commune(user):
+    """The commune a person declared (participation profile, else the account's commune)."""
+    declaration = declaration_of(user)
+    if declaration is not None:
+        return declaration.commune
+    return user.home_commune if user.is_authenticated else None
+
+
+def in_scope(process, commune) -> bool:
+    """Whether `commune` is in the area a process concerns."""
+    if commune is None:
+        return False
+    scope_ids = [t.pk for t in process.scope.all()]
+    if scope_ids:
+        return commune.pk in scope_ids
+    territory = process.territory
+    if territory.is_metropole:
+        return commune.metropole_id == territory.pk
+    if territory.is_commune:
+        return commune.pk == territory.pk
+    return commune.parent_id == territory.pk
+
+
+def eligibility_refusal(user, component: Component) -> str | None:
+    """Why `user` is not eligible for `component` (residence, age), or None."""
+    settings = component.settings
+    if settings.get("residents_only"):
+        commune = resident_commune(user)
+        if commune is None:
+            return _(
+                "This is open to residents only: declare your commune in your participation "
+                "profile first."
+            )
+        if not in_scope(component.process, commune):
+            return _("This is open to residents of %(territory)s only.") % {
+                "territory": component.process.territory.display_name
+            }
+    min_age = settings.get("min_age") or 0
+    if min_age:
+        declaration = declaration_of(user)
+        if declaration is None:
+            return _(
+                "This is open from the age of %(age)s: declare your year of birth in your "
+                "participation profile first."
+            ) % {"age": min_age}
+        if timezone.localdate().year - declaration.birth_year < min_age:
+            return _("This is open from the age of %(age)s only.") % {"age": min_age}
+    return None
+
+
+def is_blocked(user, process) -> bool:
+    if not user.is_authenticated:
+        return False
+    territory = process.territory
+    return Block.objects.filter(
+        user=user, territory_id__in={territory.pk, territory.metropole_id or territory.pk}
+    ).exists()
+
+
+def refusal(user, component: Component, action: str, now=None) -> str | None:
+    """Why `user` may not do `action` on `component` now; None when allowed."""
+    process = component.process
+    if not process.is_published:
+        return _("This process is not published.")
+    if action not in COMPONENT_ACTIONS[component.kind]:
+        return _("This part of the process does not offer this.")
+    if open_phase(component, action, now) is None:
+        return _("This is not open now: look at the dates of the phases.")
+    if not user.is_authenticated:
+        return _("Log in to take part.")
+    if is_blocked(user, process):
+        return _("Your participation in this territory is suspended by its moderators.")
+    return eligibility_refusal(user, component)
+
+
+def _action_predicate(action: str):
+    @rules.predicate(name=f"can_{action}")
+    def predicate(user, component) -> bool:
+        return component is not None and refusal(user, component, action) is None
+
+    return predicate
+
+
+@rules.predicate
+def is_process_staff(user, obj) -> bool:
+    """Staff of the territory that runs `obj` (a territory, a process or a component)."""
+    territory = getattr(obj, "territory", None)
+    if territory is None and hasattr(obj, "process"):
+        territory = obj.process.territory
+    if territory is None:
+        territory = obj
+    return is_territory_staff(user, territory)
+
+
+@rules.predicate
+def is_metropole_territory(user, territory) -> bool:
+    return territory is not None and getattr(territory, "is_metropole", False)
+
+
+PERMISSIONS = {
+    **{f"participation.{a.value}": _action_predicate(a.value) for a in Action},
+    "participation.manage": is_platform_admin | is_process_staff,
+    "participation.moderate": is_platform_admin | is_process_staff,
+    "participation.view_dashboard": is_platform_admin | is_process_staff,
+}
+for _name, _predicate in PERMISSIONS.items():
+    rules.add_perm(_name, _predicate)
+
+
+def require_action(user, component: Component, action: str) -> None:
+    """Raise PermissionDenied with the reason unless `user` may do `action` now."""
+    from metropole.core.exceptions import PermissionDenied
+
+    reason = refusal(user, component, action)
+    if reason is not None:
+        raise PermissionDenied(_("Not allowed"), reason)
