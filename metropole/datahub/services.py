@@ -888,6 +888,7 @@ def compute_quality(dataset: Dataset, now=None) -> int:
     its schema (30), freshness against the declared frequency (30); remote resources
     that did not answer at their last check cost points of validity."""
     now = now or timezone.now()
+    dataset.refresh_from_db(fields=["data_updated_at"])
     filled = {name: bool(test(dataset)) for name, test in QUALITY_FIELDS}
     metadata = sum(filled.values()) / len(filled)
     versions = [

@@ -83,12 +83,13 @@ def _progress(version, **fields):
 
 def load_version(version_id: int) -> ResourceVersion:
     """Run a queued load to its end (ready or failed). Idempotent for a finished one."""
+    # Claimed atomically: a worker and a direct call never load the same version twice.
+    claimed = ResourceVersion.objects.filter(pk=version_id, status=VersionStatus.QUEUED).update(
+        status=VersionStatus.LOADING, started_at=timezone.now()
+    )
     version = ResourceVersion.objects.select_related("resource__dataset").get(pk=version_id)
-    if version.status not in (VersionStatus.QUEUED, VersionStatus.LOADING):
+    if not claimed:
         return version
-    version.status = VersionStatus.LOADING
-    version.started_at = timezone.now()
-    version.save(update_fields=["status", "started_at"])
     created_table = False
     try:
         created_table = True

@@ -1,0 +1,110 @@
+"""The data hub's manifest: what it contributes to the platform through the registry."""
+
+from django.utils.translation import gettext_lazy as _
+
+from metropole.core.registry import ModuleManifest, OpenDataExport, Statistic, registry
+
+
+def _published(territory):
+    from .models import Dataset
+
+    qs = Dataset.objects.published()
+    if territory.is_metropole:
+        return qs.filter(territory__in=[territory.pk, *territory_ids(territory)])
+    return qs.filter(territory=territory)
+
+
+def territory_ids(metropole):
+    from metropole.core.models import Territory
+
+    return Territory.objects.filter(metropole=metropole).values_list("pk", flat=True)
+
+
+def _dataset_count(territory) -> int:
+    return _published(territory).count()
+
+
+def _row_count(territory) -> int:
+    from django.db.models import Sum
+
+    from .models import Resource
+
+    return (
+        Resource.objects.filter(dataset__in=_published(territory)).aggregate(
+            n=Sum("current_version__row_count")
+        )["n"]
+        or 0
+    )
+
+
+def _catalogue_rows(territory):
+    for dataset in (
+        _published(territory)
+        .public()
+        .select_related("territory", "organisation")
+        .prefetch_related("themes")
+    ):
+        yield {
+            "identifier": str(dataset.uid),
+            "title": dataset.title,
+            "publisher": dataset.publisher_name,
+            "themes": " ".join(dataset.theme_codes),
+            "licence": dataset.licence,
+            "frequency": dataset.frequency,
+            "updated": dataset.data_updated_at.isoformat() if dataset.data_updated_at else None,
+            "quality_score": dataset.quality_score,
+        }
+
+
+def _load_demo(metropole):
+    from .demo import load_datahub_demo
+
+    load_datahub_demo(metropole)
+
+
+manifest = registry.register(
+    ModuleManifest(
+        label="datahub",
+        name=_("Data hub"),
+        order=20,
+        permissions=[
+            "datahub.view_dataset",
+            "datahub.change_dataset",
+            "datahub.review_personal_data",
+            "datahub.add_dataset",
+            "datahub.publish_as_organisation",
+            "datahub.allow_licence",
+            "datahub.view_publisher_space",
+        ],
+        statistics=[
+            Statistic("datasets", _("published datasets"), _dataset_count),
+            Statistic("rows", _("rows of open data"), _row_count),
+        ],
+        exports=[
+            OpenDataExport(
+                key="catalogue",
+                title=_("Catalogue of the data hub"),
+                description=_(
+                    "Public published datasets: identifier, title, publisher, EU themes, "
+                    "licence, update frequency, last update and quality score."
+                ),
+                fields=(
+                    "identifier",
+                    "title",
+                    "publisher",
+                    "themes",
+                    "licence",
+                    "frequency",
+                    "updated",
+                    "quality_score",
+                ),
+                rows=_catalogue_rows,
+            ),
+        ],
+        demo_data=_load_demo,
+        api_router="metropole.datahub.api.router",
+        api_prefix="datahub",
+        urls=None,  # "metropole.datahub.urls" once the portal's pages land
+        url_prefix="data",
+    )
+)
