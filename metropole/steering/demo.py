@@ -915,7 +915,7 @@ def _aix_marseille(metropole, title):
                 [],
             ),
             (
-                NodeKind.LEVER,
+                NodeKind.THEME,
                 "L",
                 "Leviers d'accélération",
                 "Transversaux à tous les projets de l'Agenda numérique.",

@@ -7,6 +7,7 @@ dates inside the plan, budget lines that add up, decisions inside a meeting's sc
 checked by services.py before anything is written.
 """
 
+import os
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,10 +22,21 @@ from django.utils.translation import gettext_lazy as _
 from metropole.core.models import Organisation, Territory
 
 
+class PrivateStorage(FileSystemStorage):
+    """Attached documents live outside the web root (VAR_DIR/private/steering, never
+    MEDIA_ROOT) and are served by a view that checks permissions."""
+
+    @property
+    def base_location(self):
+        return str(settings.VAR_DIR / "private" / "steering")
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
 def private_storage():
-    """Attached documents live outside the web root and are served by a view that checks
-    permissions (never by the static or media server)."""
-    return FileSystemStorage(location=settings.VAR_DIR / "private" / "steering")
+    return PrivateStorage()
 
 
 class Plan(models.Model):

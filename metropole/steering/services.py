@@ -641,7 +641,10 @@ def parse_value(indicator: Indicator, raw, *, unit: str | None = None, field="va
 def _parse_day(raw, field="date") -> date:
     if isinstance(raw, date):
         return raw
-    day = parse_date(str(raw or "").strip()) if raw else None
+    try:
+        day = parse_date(str(raw or "").strip()) if raw else None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        day = None
     if day is None:
         raise BadRequest(
             _("Invalid date"),
