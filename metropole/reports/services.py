@@ -256,7 +256,7 @@ def recategorise(actor, report: Report, category: ReportCategory, *, text: str =
         report,
         before=before_category.slug,
         after=category.slug,
-        territory=report.territory.code,
+        now_handled_by=report.territory.code,
     )
     return report
 
@@ -323,6 +323,7 @@ def reopen(actor, report: Report, text: str = "") -> Report:
 @transaction.atomic
 def answer_satisfaction(actor, report: Report, satisfied: bool, comment: str = "") -> Report:
     """The short question after a fix: is the reporter satisfied?"""
+    report = Report.objects.select_for_update().get(pk=report.pk)
     if actor is None or not actor.is_authenticated or report.reporter_id != actor.pk:
         raise PermissionDenied(
             _("Not your report"), _("Only the person who made the report can answer.")

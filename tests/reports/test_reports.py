@@ -1,0 +1,379 @@
+"""Reports: routing by competence and commune, refusal outside the metropole, "me too",
+lifecycle and who may change it, reopening, satisfaction, photos, pages, API, RGPD."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
+from metropole.core.services import create_api_token
+from metropole.reports import queries, services
+from metropole.reports.models import Report, Status, Supporter
+from tests.catalogue.fixtures import (
+    GRAND_PLACE_LILLE,
+    PARIS_NOTRE_DAME,
+    ROUBAIX,
+    ROUBAIX_CENTRE,
+    TOURCOING,
+)
+
+
+def jpeg_with_gps(size=(64, 48)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (50.0, 41.0, 25.0)}  # GPS IFD
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.fixture
+def report(lille, report_categories, citizen):
+    return services.submit_report(
+        citizen,
+        lille,
+        category=report_categories("nid-de-poule"),
+        lat=ROUBAIX_CENTRE[0],
+        lon=ROUBAIX_CENTRE[1],
+        description="Un trou profond au milieu de la chaussée.",
+    )
+
+
+def test_routing_by_competence_and_commune(lille, report_categories, citizen, commune):
+    pothole = services.submit_report(
+        citizen,
+        lille,
+        category=report_categories("nid-de-poule"),
+        lat=ROUBAIX_CENTRE[0],
+        lon=ROUBAIX_CENTRE[1],
+        description="Trou",
+    )
+    # Roads are the metropole's: it handles the report; the point is in Roubaix.
+    assert pothole.commune.code == ROUBAIX and pothole.territory == lille
+    lamp = services.submit_report(
+        citizen,
+        lille,
+        category=report_categories("eclairage"),
+        lat=GRAND_PLACE_LILLE[0],
+        lon=GRAND_PLACE_LILLE[1],
+        description="Lampadaire éteint",
+    )
+    # Street lighting stays with the commune: Lille (the commune) handles it.
+    assert lamp.territory == commune("59350") == lamp.commune
+    assert [u.status_after for u in lamp.updates.all()] == [Status.NEW]
+
+
+def test_report_outside_the_metropole_is_refused(lille, report_categories, citizen):
+    with pytest.raises(BadRequest) as refused:
+        services.submit_report(
+            citizen,
+            lille,
+            category=report_categories("nid-de-poule"),
+            lat=PARIS_NOTRE_DAME[0],
+            lon=PARIS_NOTRE_DAME[1],
+            description="Trou à Paris",
+        )
+    assert refused.value.field == "location" and "Lille" in refused.value.detail
+    with pytest.raises(BadRequest):
+        services.submit_report(
+            citizen,
+            lille,
+            category=report_categories("nid-de-poule"),
+            lat="north",
+            lon="3",
+            description="?",
+        )
+    assert not Report.objects.exists()
+
+
+def test_similar_open_reports_nearby_and_me_too(
+    report, report_categories, make_user, citizen, lille
+):
+    near = queries.nearby_open(
+        lille, ROUBAIX_CENTRE[0] + 0.0005, ROUBAIX_CENTRE[1], report.category
+    )
+    assert [r.pk for r in near] == [report.pk] and 50 < near[0].distance < 60
+    assert queries.nearby_open(lille, ROUBAIX_CENTRE[0] + 0.01, ROUBAIX_CENTRE[1]) == []
+    assert (
+        queries.nearby_open(lille, *ROUBAIX_CENTRE, category=report_categories("eclairage")) == []
+    )
+    neighbour = make_user("neighbour@example.org")
+    assert services.support(neighbour, report) is True
+    assert services.support(neighbour, report) is False
+    report.refresh_from_db()
+    assert report.supporter_count == 1 and Supporter.objects.count() == 1
+    with pytest.raises(Conflict):
+        services.support(citizen, report)
+
+
+def test_only_staff_of_the_handling_territory_change_the_status(
+    report, commune_agent, make_member, lille, citizen
+):
+    from metropole.core.models import Role
+
+    for outsider in (citizen, commune_agent(ROUBAIX)):  # Roubaix does not handle roads
+        with pytest.raises(PermissionDenied):
+            services.change_status(outsider, report, Status.FIXED)
+    road_agent = make_member("voirie@example.org", lille, Role.AGENT)
+    services.change_status(road_agent, report, Status.ACKNOWLEDGED, text="Pris en compte.")
+    services.change_status(road_agent, report, Status.PLANNED)
+    report.refresh_from_db()
+    assert report.status == Status.PLANNED
+    with pytest.raises(BadRequest) as no_reason:
+        services.change_status(road_agent, report, Status.CLOSED)
+    assert no_reason.value.field == "close_reason"
+    with pytest.raises(BadRequest):
+        services.change_status(road_agent, report, Status.CLOSED, close_reason="duplicate")
+    services.change_status(road_agent, report, Status.FIXED)
+    with pytest.raises(Conflict):
+        services.change_status(road_agent, report, Status.PLANNED)
+    assert [u.status_after for u in report.updates.all()] == [
+        "new",
+        "acknowledged",
+        "planned",
+        "fixed",
+    ]
+
+
+def test_reopen_within_the_window_and_satisfaction(
+    report, metropole_admin, citizen, make_user, settings
+):
+    services.change_status(metropole_admin, report, Status.FIXED, text="Rebouché.")
+    with pytest.raises(PermissionDenied):
+        services.answer_satisfaction(make_user("other@example.org"), report, True)
+    services.answer_satisfaction(citizen, report, False, "Le trou est encore là")
+    report.refresh_from_db()
+    assert report.satisfied is False and services.can_reopen(citizen, report)
+    services.reopen(citizen, report, "Toujours là.")
+    report.refresh_from_db()
+    assert report.status == Status.NEW and report.satisfied is None
+    services.change_status(metropole_admin, report, Status.CLOSED, close_reason="cannot_fix")
+    settings.REPORTS_REOPEN_DAYS = 30
+    Report.objects.filter(pk=report.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    report.refresh_from_db()
+    with pytest.raises(Conflict):
+        services.reopen(citizen, report)
+
+
+def test_photo_is_checked_and_stripped_of_its_metadata(
+    lille, report_categories, citizen, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("trou.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    assert Image.open(io.BytesIO(jpeg_with_gps())).getexif()  # the original carries EXIF
+    made = services.submit_report(
+        citizen,
+        lille,
+        category=report_categories("trottoir"),
+        lat=ROUBAIX_CENTRE[0],
+        lon=ROUBAIX_CENTRE[1],
+        description="Dalle cassée",
+        photo=upload,
+    )
+    with made.photo.open("rb") as stored:
+        image = Image.open(stored)
+        assert image.format == "JPEG" and not image.getexif() and "exif" not in image.info
+    fake = SimpleUploadedFile("photo.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
+    with pytest.raises(BadRequest) as not_image:
+        services.submit_report(
+            citizen,
+            lille,
+            category=report_categories("trottoir"),
+            lat=ROUBAIX_CENTRE[0],
+            lon=ROUBAIX_CENTRE[1],
+            description="x",
+            photo=fake,
+        )
+    assert not_image.value.field == "photo"
+    gif = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(gif, "GIF")
+    with pytest.raises(BadRequest, match="GIF"):
+        services.submit_report(
+            citizen,
+            lille,
+            category=report_categories("trottoir"),
+            lat=ROUBAIX_CENTRE[0],
+            lon=ROUBAIX_CENTRE[1],
+            description="x",
+            photo=SimpleUploadedFile("a.gif", gif.getvalue()),
+        )
+    settings.REPORTS_PHOTO_MAX_BYTES = 100
+    with pytest.raises(BadRequest, match="MB"):
+        services.submit_report(
+            citizen,
+            lille,
+            category=report_categories("trottoir"),
+            lat=ROUBAIX_CENTRE[0],
+            lon=ROUBAIX_CENTRE[1],
+            description="x",
+            photo=SimpleUploadedFile("big.jpg", jpeg_with_gps((400, 400))),
+        )
+    assert Report.objects.count() == 1
+
+
+def test_recategorise_routes_again_and_reroute(report, report_categories, metropole_admin, commune):
+    services.recategorise(metropole_admin, report, report_categories("eclairage"))
+    report.refresh_from_db()
+    assert report.territory == commune(ROUBAIX)
+    services.reroute(metropole_admin, report, commune(TOURCOING), text="Limite de commune")
+    report.refresh_from_db()
+    assert report.territory == commune(TOURCOING)
+    assert "Tourcoing" in report.updates.last().text
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def test_report_without_javascript_by_commune_and_address(
+    client, report_categories, citizen, commune
+):
+    client.force_login(citizen)
+    response = client.post(
+        "/signalements/nouveau/",
+        {
+            "category": report_categories("depot-sauvage").pk,
+            "commune": commune(ROUBAIX).pk,
+            "address": "Grand-Place, devant l'hôtel de ville",
+            "description": "Sacs abandonnés",
+        },
+    )
+    assert response.status_code == 302
+    made = Report.objects.get()
+    assert made.commune.code == ROUBAIX and made.address.startswith("Grand-Place")
+    page = client.get(response["Location"]).content.decode()
+    assert "Sacs abandonnés" in page
+
+
+def test_report_form_shows_nearby_reports_before_a_new_one(
+    client, report, report_categories, make_user
+):
+    other = make_user("other@example.org")
+    client.force_login(other)
+    data = {
+        "category": report.category.pk,
+        "lat": str(ROUBAIX_CENTRE[0]),
+        "lon": str(ROUBAIX_CENTRE[1]),
+        "description": "Encore ce trou",
+    }
+    response = client.post("/signalements/nouveau/", data)
+    assert (
+        response.status_code == 200
+        and f"/signalements/{report.pk}/soutenir/" in response.content.decode()
+    )
+    assert Report.objects.count() == 1
+    response = client.post("/signalements/nouveau/", {**data, "confirm_new": "True"})
+    assert response.status_code == 302 and Report.objects.count() == 2
+
+
+def test_report_form_errors_name_the_field(client, report_categories, citizen):
+    client.force_login(citizen)
+    response = client.post(
+        "/signalements/nouveau/",
+        {
+            "category": report_categories("trottoir").pk,
+            "lat": str(PARIS_NOTRE_DAME[0]),
+            "lon": str(PARIS_NOTRE_DAME[1]),
+            "description": "Paris",
+        },
+    )
+    assert response.status_code == 400 and "Lille" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_agent_handles_a_report_in_the_back_office(
+    client, report, make_member, lille, commune_agent
+):
+    from metropole.core.models import Role
+
+    client.force_login(commune_agent(ROUBAIX))
+    assert client.get(f"/signalements/gestion/{lille.slug}/{report.pk}/").status_code == 403
+    client.force_login(make_member("voirie@example.org", lille, Role.AGENT))
+    queue = client.get(f"/signalements/gestion/{lille.slug}/")
+    assert (
+        queue.status_code == 200
+        and f"/signalements/gestion/{lille.slug}/{report.pk}/" in queue.content.decode()
+    )
+    response = client.post(
+        f"/signalements/gestion/{lille.slug}/{report.pk}/",
+        {"action": "status", "s-status": "in_progress", "s-text": "Équipe envoyée"},
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Status.IN_PROGRESS
+    public = client.get(report.get_absolute_url()).content.decode()
+    assert "Équipe envoyée" in public
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def test_api_reports_and_the_same_permission_path(
+    client, report, report_categories, citizen, make_member, lille
+):
+    from metropole.core.models import Role
+
+    _, key = create_api_token(citizen, "app")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    made = client.post(
+        "/api/reports/",
+        {
+            "category": "eclairage",
+            "lat": GRAND_PLACE_LILLE[0],
+            "lon": GRAND_PLACE_LILLE[1],
+            "description": "Lampadaire",
+        },
+        content_type="application/json",
+        **auth,
+    )
+    assert made.status_code == 201 and made.json()["handled_by"] == "59350"
+    refused = client.post(
+        f"/api/reports/{report.pk}/status",
+        {"status": "fixed"},
+        content_type="application/json",
+        **auth,
+    )
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/problem+json"
+    _, agent_key = create_api_token(make_member("voirie@example.org", lille, Role.AGENT), "x")
+    done = client.post(
+        f"/api/reports/{report.pk}/status",
+        {"status": "fixed", "text": "Fait"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {agent_key}",
+    )
+    assert done.status_code == 200 and done.json()["status"] == "fixed"
+    outside = client.post(
+        "/api/reports/",
+        {
+            "category": "eclairage",
+            "lat": PARIS_NOTRE_DAME[0],
+            "lon": PARIS_NOTRE_DAME[1],
+            "description": "x",
+        },
+        content_type="application/json",
+        **auth,
+    )
+    assert outside.status_code == 400 and outside.json()["field"] == "location"
+    geo = client.get("/api/reports/map.geojson", {"status": "all"}).json()
+    assert len(geo["features"]) == 2
+    nearby = client.get(
+        "/api/reports/nearby", {"lat": ROUBAIX_CENTRE[0], "lon": ROUBAIX_CENTRE[1]}
+    ).json()
+    assert nearby == []  # the pothole is fixed now
+
+
+def test_open_data_is_anonymised_and_rgpd_erasure(report, citizen, lille):
+    from metropole.core.registry import registry
+
+    export = registry.exports()["reports.reports"]
+    rows = list(export.rows(lille))
+    assert len(rows) == 1 and "description" not in rows[0] and "reporter" not in str(rows[0].keys())
+    assert rows[0]["lat"] == round(ROUBAIX_CENTRE[0], 4)
+    assert services.export_personal_data(citizen)[0]["number"] == report.pk
+    services.erase_personal_data(citizen)
+    report.refresh_from_db()
+    assert report.reporter is None
