@@ -455,7 +455,7 @@ def resource_detail(request, key: str):
 def resource_upload(
     request,
     key: str,
-    file: UploadedFile = File(...),
+    file: UploadedFile = File(...),  # noqa: B008 - ninja declares parameters this way
     invalid_rows: Literal["", "reject", "skip"] = Form(
         "", description="reject the load, or load the valid rows and report the others"
     ),

@@ -927,6 +927,6 @@ def check_geometry(geometry) -> tuple[str | None, tuple[float, float] | None]:
     if not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90):
         return _("coordinates outside longitude −180…180 / latitude −90…90 (WGS84)"), None
     if not geom.is_valid:
-        return shapely.validation.explain_validity(geom)[:200], None
+        return shapely.is_valid_reason(geom)[:200], None
     centre = geom if geom.geom_type == "Point" else geom.centroid
     return None, (centre.x, centre.y)
