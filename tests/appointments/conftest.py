@@ -1,0 +1,1 @@
+from tests.catalogue.fixtures import *  # noqa: F403

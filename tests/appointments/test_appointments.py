@@ -1,0 +1,299 @@
+"""Booking, concurrency, cancellation links, statuses, waiting list, reminders, iCalendar,
+statistics, pages and API."""
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+from icalendar import Calendar
+
+from metropole.appointments import queries, services, slots
+from metropole.appointments.models import Appointment, Hold, Status, WaitingEntry
+from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
+from tests.catalogue.fixtures import LILLE_COMMUNE, ROUBAIX, next_weekday
+
+
+def first_slot(agenda, kind, days=14):
+    today = timezone.localdate()
+    return slots.free_slots(agenda, kind, today, today + timedelta(days=days))[0]
+
+
+def test_booking_takes_one_agent_and_the_last_one_is_refused(agenda_factory, citizen):
+    agenda, kind = agenda_factory(agents=2)
+    slot = first_slot(agenda, kind)
+    a = services.book(citizen, kind, slot.start, name="Camille", email="c@example.org")
+    b = services.book(None, kind, slot.start, name="Dominique", phone="06 12 34 56 78")
+    assert {a.agent_id, b.agent_id} == set(slot.agent_ids)
+    assert a.user == citizen and b.user is None and Hold.objects.count() == 4
+    with pytest.raises(Conflict) as taken:
+        services.book(None, kind, slot.start, name="Eve", email="e@example.org")
+    assert taken.value.field == "start"
+    assert Appointment.objects.count() == 2
+
+
+def test_bad_booking_input_is_refused_with_the_field(agenda_factory):
+    agenda, kind = agenda_factory()
+    slot = first_slot(agenda, kind)
+    with pytest.raises(BadRequest) as no_contact:
+        services.book(None, kind, slot.start, name="Eve")
+    assert no_contact.value.field == "email"
+    with pytest.raises(BadRequest):
+        services.book(None, kind, slot.start, name="Eve", email="not-an-address")
+    with pytest.raises(Conflict):  # not on the grid
+        services.book(
+            None, kind, slot.start + timedelta(minutes=7), name="Eve", email="e@example.org"
+        )
+    with pytest.raises(Conflict):  # a Sunday
+        sunday = datetime.combine(
+            next_weekday(timezone.localdate() + timedelta(days=1), 6),
+            datetime.min.time(),
+            tzinfo=slots.LOCAL,
+        ).replace(hour=10)
+        services.book(None, kind, sunday, name="Eve", email="e@example.org")
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_booking_the_same_slot_at_once_exactly_one_succeeds(agenda_factory, lille):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race is tested on PostgreSQL")
+    agenda, kind = agenda_factory(agents=1)
+    slot = first_slot(agenda, kind)
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def attempt(n):
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            services.book(None, kind, slot.start, name=f"P{n}", email=f"p{n}@example.org")
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict"] * 7 + ["ok"]
+    assert Appointment.objects.count() == 1
+
+
+def test_confirmation_and_cancellation_link(agenda_factory, citizen):
+    agenda, kind = agenda_factory(agents=1)
+    slot = first_slot(agenda, kind)
+    appointment = services.book(
+        citizen,
+        kind,
+        slot.start,
+        name="Camille",
+        email="c@example.org",
+        phone="0612345678",
+        base_url="https://metropole.example/",
+    )
+    from metropole.notifications.models import Notification
+
+    sent = Notification.objects.filter(source="appointments.confirmation")
+    assert {n.channel for n in sent} == {"email", "sms"}
+    link = (
+        next(n.body for n in sent if n.channel == "email")
+        .split("https://metropole.example")[1]
+        .split()[0]
+    )
+    token = link.split("/rdv/")[1].strip("/")
+    services.cancel_with_token(token)
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED and not appointment.holds.exists()
+    with pytest.raises(Conflict, match="already"):
+        services.cancel_with_token(token)
+    with pytest.raises(BadRequest):
+        services.cancel_with_token(token[:-3] + "abc")
+    # The slot is free again.
+    assert services.book(None, kind, slot.start, name="Next", email="n@example.org")
+
+
+def test_expired_link_after_the_appointment(agenda_factory):
+    agenda, kind = agenda_factory(agents=1)
+    appointment = services.book(
+        None, kind, first_slot(agenda, kind).start, name="A", email="a@example.org"
+    )
+    token = services.cancel_token(appointment)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=timezone.now() - timedelta(hours=2), end=timezone.now() - timedelta(hours=1)
+    )
+    with pytest.raises(Conflict, match="passed"):
+        services.cancel_with_token(token)
+
+
+def test_statuses_by_agents_of_the_territory_only(
+    agenda_factory, commune_agent, make_member, commune
+):
+    agenda, kind = agenda_factory(agents=1)
+    appointment = services.book(
+        None, kind, first_slot(agenda, kind).start, name="A", email="a@example.org"
+    )
+    with pytest.raises(PermissionDenied):
+        services.set_status(commune_agent(ROUBAIX), appointment, Status.NO_SHOW)
+    agent = commune_agent(LILLE_COMMUNE)
+    with pytest.raises(Conflict, match="time has come"):
+        services.set_status(agent, appointment, Status.SEEN)
+    Appointment.objects.filter(pk=appointment.pk).update(start=timezone.now() - timedelta(hours=1))
+    services.set_status(agent, appointment, Status.NO_SHOW)
+    appointment.refresh_from_db()
+    assert appointment.status == Status.NO_SHOW and appointment.holds.exists()
+
+
+def test_cancel_by_the_service_tells_the_person_and_the_waiting_list(agenda_factory, commune_agent):
+    agenda, kind = agenda_factory(agents=1)
+    slot = first_slot(agenda, kind)
+    appointment = services.book(None, kind, slot.start, name="A", email="a@example.org")
+    services.join_waiting_list(None, kind, "waiting@example.org")
+    with pytest.raises(Conflict):
+        services.join_waiting_list(None, kind, "waiting@example.org")
+    mail.outbox.clear()
+    services.set_status(commune_agent(LILLE_COMMUNE), appointment, Status.CANCELLED_BY_SERVICE)
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == ["a@example.org", "waiting@example.org"]
+    assert WaitingEntry.objects.get().notified_at is not None
+
+
+def test_reminder_48_hours_before_is_sent_once(agenda_factory):
+    agenda, kind = agenda_factory(agents=1)
+    appointment = services.book(
+        None,
+        kind,
+        first_slot(agenda, kind, days=20).start,
+        name="A",
+        email="a@example.org",
+        phone="+33612345678",
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(
+        created_at=appointment.start - timedelta(days=5)
+    )
+    assert services.send_due_reminders(now=appointment.start - timedelta(hours=49)) == 0
+    mail.outbox.clear()
+    assert services.send_due_reminders(now=appointment.start - timedelta(hours=47)) == 1
+    assert services.send_due_reminders(now=appointment.start - timedelta(hours=46)) == 0
+    assert (
+        len(mail.outbox) == 1
+        and "Rappel" in mail.outbox[0].subject
+        or "Reminder" in mail.outbox[0].subject
+    )
+    from metropole.notifications.models import Notification
+
+    assert Notification.objects.filter(source="appointments.reminder", channel="sms").count() == 1
+
+
+def test_icalendar_export(agenda_factory, client):
+    from metropole.appointments import ics
+
+    agenda, kind = agenda_factory(agents=1)
+    appointment = services.book(
+        None, kind, first_slot(agenda, kind).start, name="A", email="a@example.org"
+    )
+    calendar = Calendar.from_ical(ics.calendar([appointment], agenda.name))
+    event = calendar.walk("VEVENT")[0]
+    assert event.decoded("dtstart") == appointment.start and "Dépôt de dossier" in str(
+        event["summary"]
+    )
+    response = client.get(f"/rendez-vous/rdv/{services.cancel_token(appointment)}/calendrier.ics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+
+
+def test_no_show_statistics_per_service_and_month(agenda_factory, commune):
+    agenda, kind = agenda_factory(agents=4)
+    slot = first_slot(agenda, kind)
+    made = [
+        services.book(None, kind, slot.start, name=f"P{n}", email=f"p{n}@example.org")
+        for n in range(4)
+    ]
+    past = timezone.now() - timedelta(days=1)
+    Appointment.objects.filter(pk__in=[a.pk for a in made]).update(
+        start=past, end=past + timedelta(minutes=30)
+    )
+    Appointment.objects.filter(pk=made[0].pk).update(status=Status.NO_SHOW)
+    Appointment.objects.filter(pk__in=[made[1].pk, made[2].pk]).update(status=Status.SEEN)
+    Appointment.objects.filter(pk=made[3].pk).update(status=Status.EXCUSED)
+    [row] = queries.no_show_stats(commune(LILLE_COMMUNE))
+    assert (row["total"], row["seen"], row["no_show"], row["excused"]) == (4, 2, 1, 1)
+    assert row["rate"] == pytest.approx(33.3)
+
+
+# --- pages and API -------------------------------------------------------------------------
+
+
+def test_booking_pages_without_javascript(agenda_factory, client):
+    agenda, kind = agenda_factory(agents=1)
+    slot = first_slot(agenda, kind)
+    page = client.get(f"/rendez-vous/agenda/{agenda.pk}/", {"type": kind.pk}).content.decode()
+    t = int(slot.start.timestamp())
+    assert f"reserver/?type={kind.pk}&amp;t={t}" in page
+    url = f"/rendez-vous/agenda/{agenda.pk}/reserver/?type={kind.pk}&t={t}"
+    refused = client.post(url, {"name": "Camille", "type": kind.pk, "t": t})
+    assert refused.status_code == 400 and not Appointment.objects.exists()
+    response = client.post(
+        url, {"name": "Camille", "email": "c@example.org", "type": kind.pk, "t": t}
+    )
+    assert response.status_code == 302 and "/rendez-vous/rdv/" in response["Location"]
+    again = client.post(url, {"name": "Other", "email": "o@example.org", "type": kind.pk, "t": t})
+    assert again.status_code == 400 and "not free" in again.content.decode()
+    cancel = client.post(response["Location"])
+    assert cancel.status_code == 302
+    reused = client.post(response["Location"])
+    assert reused.status_code == 409 and "already" in reused.content.decode()
+    assert client.get("/rendez-vous/rdv/garbage/").status_code == 400
+
+
+def test_agent_day_view_and_status(agenda_factory, client, commune_agent):
+    agenda, kind = agenda_factory(agents=1)
+    appointment = services.book(
+        None, kind, first_slot(agenda, kind).start, name="Camille", email="c@example.org"
+    )
+    client.force_login(commune_agent(ROUBAIX))
+    assert client.get(f"/rendez-vous/gestion/lille-59350/{agenda.pk}/").status_code == 403
+    client.force_login(commune_agent(LILLE_COMMUNE))
+    day = timezone.localtime(appointment.start).date().isoformat()
+    page = client.get(
+        f"/rendez-vous/gestion/lille-59350/{agenda.pk}/", {"day": day}
+    ).content.decode()
+    assert "Camille" in page
+    response = client.post(
+        f"/rendez-vous/gestion/lille-59350/{agenda.pk}/statut/{appointment.pk}/",
+        {"status": "cancelled_by_service"},
+    )
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED_BY_SERVICE
+    assert client.get("/rendez-vous/gestion/lille-59350/").status_code == 200
+
+
+def test_api_slots_and_booking(agenda_factory, client, citizen):
+    from metropole.core.services import create_api_token
+
+    agenda, kind = agenda_factory(agents=1)
+    found = client.get(
+        f"/api/appointments/agendas/{agenda.pk}/slots", {"type": kind.pk, "days": 14}
+    ).json()
+    assert found and found[0]["free"] == 1
+    _, key = create_api_token(citizen, "app")
+    made = client.post(
+        f"/api/appointments/agendas/{agenda.pk}/appointments",
+        {"type": kind.pk, "start": found[0]["start"], "name": "Camille", "email": "c@example.org"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert made.status_code == 201
+    twice = client.post(
+        f"/api/appointments/agendas/{agenda.pk}/appointments",
+        {"type": kind.pk, "start": found[0]["start"], "name": "Camille", "email": "c@example.org"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert twice.status_code == 409 and twice["Content-Type"] == "application/problem+json"
