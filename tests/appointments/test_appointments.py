@@ -181,11 +181,8 @@ def test_reminder_48_hours_before_is_sent_once(agenda_factory):
     mail.outbox.clear()
     assert services.send_due_reminders(now=appointment.start - timedelta(hours=47)) == 1
     assert services.send_due_reminders(now=appointment.start - timedelta(hours=46)) == 0
-    assert (
-        len(mail.outbox) == 1
-        and "Rappel" in mail.outbox[0].subject
-        or "Reminder" in mail.outbox[0].subject
-    )
+    assert len(mail.outbox) == 1
+    assert "Rappel" in mail.outbox[0].subject or "Reminder" in mail.outbox[0].subject
     from metropole.notifications.models import Notification
 
     assert Notification.objects.filter(source="appointments.reminder", channel="sms").count() == 1
