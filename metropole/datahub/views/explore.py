@@ -1,0 +1,306 @@
+"""The dataset page's plain HTML forms (table filters, chart builder) turned into queries of
+the query engine, and the ready-to-copy API examples.
+
+Nothing here knows SQL: filters become the URL parameters of the records API
+(`<column>__<op>=<value>`), parsed by `querying.parse.from_params` exactly like an API call,
+so the page and the API accept and refuse the same things, with the same messages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from metropole.core.charts import bar_chart, line_chart
+from metropole.core.exceptions import BadRequest
+
+from ..querying import execute
+from ..querying.ast import DATE_PARTS
+from ..querying.parse import from_params
+from ..querying.spec import TableSpec
+
+FILTER_ROWS = 3
+PAGE_SIZE = 20
+CHART_MAX_BARS = 30
+CHART_MAX_POINTS = 400
+MAP_SAMPLE = 1000
+
+OPERATORS = (
+    ("eq", gettext_lazy("is")),
+    ("ne", gettext_lazy("is not")),
+    ("contains", gettext_lazy("contains")),
+    ("starts_with", gettext_lazy("starts with")),
+    ("gt", gettext_lazy("is more than")),
+    ("gte", gettext_lazy("is at least")),
+    ("lt", gettext_lazy("is less than")),
+    ("lte", gettext_lazy("is at most")),
+    ("is_null", gettext_lazy("is empty")),
+)
+AGGREGATES = (
+    ("count", gettext_lazy("Number of rows")),
+    ("sum", gettext_lazy("Sum")),
+    ("avg", gettext_lazy("Average")),
+    ("min", gettext_lazy("Minimum")),
+    ("max", gettext_lazy("Maximum")),
+)
+PARTS = (
+    ("", gettext_lazy("the value itself")),
+    ("year", gettext_lazy("year")),
+    ("month", gettext_lazy("month")),
+    ("weekday", gettext_lazy("day of the week")),
+    ("hour", gettext_lazy("hour")),
+)
+TYPE_LABELS = {
+    "string": gettext_lazy("text"),
+    "integer": gettext_lazy("whole number"),
+    "number": gettext_lazy("number"),
+    "boolean": gettext_lazy("yes / no"),
+    "date": gettext_lazy("date"),
+    "datetime": gettext_lazy("date and time"),
+    "geometry": gettext_lazy("geometry"),
+}
+# The form's own parameters: everything else in the page's URL is ignored by the engine.
+FORM_KEYS = ("ressource", "q", "sort", "cursor") + tuple(
+    f"f{i}_{part}" for i in range(1, FILTER_ROWS + 1) for part in ("col", "op", "val")
+)
+CHART_KEYS = ("chart_by", "chart_part", "chart_agg", "chart_of", "chart_kind")
+
+
+def api_url(name: str, **kwargs) -> str:
+    """The stable URL of a query-API endpoint (the records router's url names)."""
+    try:
+        return reverse(f"api:{name}", kwargs=kwargs)
+    except NoReverseMatch:  # the data hub's API is not mounted (tests of pages alone)
+        rid = kwargs.get("resource_id")
+        suffix = {
+            "datahub_records": "records",
+            "datahub_aggregate": "aggregate",
+            "datahub_records_schema": "schema",
+        }.get(name) or f"export.{kwargs.get('fmt')}"
+        return f"/api/datahub/resources/{rid}/{suffix}"
+
+
+@dataclass
+class Filters:
+    """What the visitor asked in the table's form, and its translation to API parameters."""
+
+    rows: list[dict] = field(default_factory=list)  # [{"col", "op", "val"}], FILTER_ROWS long
+    q: str = ""
+    sort: str = ""
+    params: dict[str, list[str]] = field(default_factory=dict)  # records API parameters
+    active: bool = False
+
+    def query_string(self, **extra) -> str:
+        pairs = [(k, v) for k, values in self.params.items() for v in values]
+        pairs += [(k, v) for k, v in extra.items() if v]
+        return urlencode(pairs)
+
+
+def read_filters(get) -> Filters:
+    filters = Filters(q=get.get("q", "").strip()[:200], sort=get.get("sort", "").strip()[:200])
+    for i in range(1, FILTER_ROWS + 1):
+        col = get.get(f"f{i}_col", "").strip()
+        op = get.get(f"f{i}_op", "eq").strip() or "eq"
+        val = get.get(f"f{i}_val", "")
+        filters.rows.append({"n": i, "col": col, "op": op, "val": val})
+        if not col:
+            continue
+        if op == "is_null":
+            val = "true"
+        elif val == "":
+            continue
+        filters.params.setdefault(f"{col}__{op}", []).append(val)
+    if filters.q:
+        filters.params["q"] = [filters.q]
+    if filters.sort:
+        filters.params["sort"] = [filters.sort]
+    filters.active = bool(filters.params)
+    return filters
+
+
+def _cell(column, value) -> str:
+    if value is None:
+        return ""
+    if column.type == "geometry":
+        return _("(shape)") if value else ""
+    if column.type == "boolean":
+        return _("yes") if value else _("no")
+    if isinstance(value, float):
+        return f"{value:,.6g}".replace(",", "\u202f") if abs(value) >= 1e6 else f"{value:g}"
+    return str(value)
+
+
+def preview(spec: TableSpec, filters: Filters, cursor: str = "") -> dict:
+    """One page of the table for the HTML preview, or the error that stops it."""
+    params = {k: list(v) for k, v in filters.params.items()}
+    params["limit"] = [str(PAGE_SIZE)]
+    if cursor:
+        params["cursor"] = [cursor]
+    try:
+        page = execute.records(spec, from_params(params))
+    except BadRequest as error:
+        return {"error": error, "rows": [], "columns": spec.columns}
+    columns = list(spec.columns)
+    rows = [
+        {"id": item["_id"], "cells": [_cell(c, item.get(c.name)) for c in columns]}
+        for item in page["results"]
+    ]
+    return {
+        "error": None,
+        "columns": [
+            {"name": c.name, "type": c.type, "label": TYPE_LABELS[c.type]} for c in columns
+        ],
+        "rows": rows,
+        "raw": page["results"],
+        "total": page.get("total"),
+        "estimate": page.get("total_is_estimate"),
+        "next_cursor": page.get("next_cursor"),
+    }
+
+
+@dataclass
+class ChartRequest:
+    by: str = ""
+    part: str = ""
+    agg: str = "count"
+    of: str = ""
+    kind: str = "bar"
+
+    @property
+    def asked(self) -> bool:
+        return bool(self.by)
+
+
+def read_chart(get) -> ChartRequest:
+    kind = get.get("chart_kind", "bar")
+    return ChartRequest(
+        by=get.get("chart_by", "").strip()[:200],
+        part=get.get("chart_part", "").strip() if get.get("chart_part") in DATE_PARTS else "",
+        agg=get.get("chart_agg", "count") if get.get("chart_agg") in dict(AGGREGATES) else "count",
+        of=get.get("chart_of", "").strip()[:200],
+        kind=kind if kind in ("bar", "line") else "bar",
+    )
+
+
+def chart(spec: TableSpec, filters: Filters, request: ChartRequest):
+    """(chart, error): the figures grouped and aggregated by the query engine, drawn by
+    metropole.core.charts (which also gives them as a table)."""
+    if not request.asked:
+        return None, None
+    if request.agg != "count" and not request.of:
+        return None, BadRequest(
+            _("Choose a column"),
+            _("Choose the column to add up, average or compare."),
+            field="chart_of",
+        )
+    group = f"{request.part}({request.by})" if request.part else request.by
+    aggregate = "count" if request.agg == "count" else f"{request.agg}({request.of})"
+    params = {k: list(v) for k, v in filters.params.items() if k != "sort"}
+    params["group_by"] = [group]
+    params["aggregate"] = [aggregate]
+    line = request.kind == "line"
+    params["sort"] = [group if line else f"-{aggregate}"]
+    params["limit"] = [str(CHART_MAX_POINTS if line else CHART_MAX_BARS)]
+    try:
+        result = execute.aggregate(spec, from_params(params))
+    except BadRequest as error:
+        return None, error
+    aggregate_label = dict(AGGREGATES)[request.agg]
+    by_label = request.by if not request.part else f"{dict(PARTS)[request.part]} ({request.by})"
+    if request.agg == "count":
+        title = _("%(what)s by %(by)s") % {"what": aggregate_label, "by": by_label}
+    else:
+        title = _("%(what)s of %(of)s by %(by)s") % {
+            "what": aggregate_label,
+            "of": request.of,
+            "by": by_label,
+        }
+    items = [
+        (_("(empty)") if g.get(group) in (None, "") else str(g.get(group)), g.get(aggregate))
+        for g in result["groups"]
+    ]
+    if line:
+        drawn = line_chart(
+            title, [label for label, _v in items], [(aggregate_label, [v for _l, v in items])]
+        )
+    else:
+        drawn = bar_chart(title, items)
+    drawn.truncated = result["truncated"]
+    return drawn, None
+
+
+def examples(request, resource, spec: TableSpec, sample: list[dict]) -> dict:
+    """Ready-to-copy calls of the query API for this resource, with its real URLs and a real
+    value of its first text column."""
+    rid = str(resource.uid)
+    records = request.build_absolute_uri(api_url("datahub_records", resource_id=rid))
+    aggregate = request.build_absolute_uri(api_url("datahub_aggregate", resource_id=rid))
+    csv = request.build_absolute_uri(api_url("datahub_export", resource_id=rid, fmt="csv"))
+    schema = request.build_absolute_uri(api_url("datahub_records_schema", resource_id=rid))
+    first_text = next((c for c in spec.columns if c.type == "string"), None)
+    groupable = first_text or next((c for c in spec.columns if c.type != "geometry"), None)
+    filtered = f"{records}?limit=20"
+    value = None
+    if first_text is not None:
+        value = next((row.get(first_text.name) for row in sample if row.get(first_text.name)), None)
+        if value is not None:
+            filtered = f"{records}?{urlencode({first_text.name: value, 'limit': 20})}"
+    grouped = ""
+    if groupable is not None:
+        grouping = {"group_by": groupable.name, "aggregate": "count", "sort": "-count"}
+        grouped = f"{aggregate}?{urlencode(grouping)}"
+    python = (
+        "import json\n"
+        "import urllib.request\n\n"
+        f"url = {json.dumps(records + '?limit=1000', ensure_ascii=False)}\n"
+        "rows = []\n"
+        "while url:  # follow the pages until there is no next one\n"
+        "    with urllib.request.urlopen(url) as response:\n"
+        "        page = json.load(response)\n"
+        '    rows += page["results"]\n'
+        '    url = page["next"]\n'
+        'print(len(rows), "rows")\n'
+    )
+    return {
+        "records": records,
+        "schema": schema,
+        "curl_first": f"curl '{records}?limit=20'",
+        "curl_filtered": f"curl '{filtered}'",
+        "curl_grouped": f"curl '{grouped}'" if grouped else "",
+        "curl_csv": f"curl -o data.csv '{csv}'",
+        "python": python,
+        "docs": request.build_absolute_uri(_docs_url()),
+    }
+
+
+def _docs_url() -> str:
+    try:
+        return reverse("api:openapi-view")
+    except NoReverseMatch:
+        return "/api/docs"
+
+
+def downloads(resource, filters: Filters, geolocated: bool) -> list[dict]:
+    """Links of the query engine's exports, with the table's current filters."""
+    rid = str(resource.uid)
+    query = filters.query_string()
+    items = [
+        ("csv", "CSV", _("for spreadsheets (LibreOffice, Excel)")),
+        ("json", "JSON", _("for programs")),
+        ("geojson", "GeoJSON", _("for maps (QGIS, uMap)")),
+        ("parquet", "Parquet", _("for data analysis (large files)")),
+    ]
+    links = []
+    for fmt, label, use in items:
+        if fmt == "geojson" and not geolocated:
+            continue
+        url = api_url("datahub_export", resource_id=rid, fmt=fmt)
+        links.append(
+            {"fmt": fmt, "label": label, "use": use, "url": f"{url}?{query}" if query else url}
+        )
+    return links

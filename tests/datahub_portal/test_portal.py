@@ -1,0 +1,236 @@
+"""The public portal: search with facets, the dataset page (metadata, table with filters and
+cursor pages, chart builder, map sample, API examples, downloads) and who sees what."""
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from metropole.core.models import Role
+from metropole.datahub import services
+
+
+def page_of(dataset):
+    return reverse("datahub:dataset", kwargs={"slug": dataset.slug})
+
+
+def test_index_lists_published_public_datasets_with_facets(client, published, make_dataset):
+    dataset, _resource = published
+    make_dataset("Budget primitif", description="Brouillon jamais publié, invisible.")
+    response = client.get(reverse("datahub:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert dataset.title.replace("'", "&#x27;") in html
+    assert "Budget primitif" not in html
+    # facets with counts: theme Environment (1), format CSV (1)
+    theme = re.search(r'href="\?theme=ENVI">[^<]*Environment <span class="badge[^"]*">1<', html)
+    assert theme, html
+    assert "?format=csv" in html
+    assert re.search(r"Quality \d+/100", html)
+
+
+def test_index_search_and_facet_filter(client, published, make_dataset, publisher, load):
+    other = make_dataset("Parkings relais", access="public", themes=["TRAN"])
+    resource = services.add_resource(publisher, other, title="Parkings")
+    load(resource, b"parking,places\nP+R Porte des Postes,300\n")
+    services.publish(publisher, other)
+    html = client.get(reverse("datahub:index"), {"q": "parkings"}).content.decode()
+    assert "Parkings relais" in html and "Arbres d" not in html
+    html = client.get(reverse("datahub:index"), {"theme": "ENVI"}).content.decode()
+    assert "Arbres d" in html and "Parkings relais" not in html
+    assert "Clear all filters" in html
+    html = client.get(reverse("datahub:index"), {"q": "zzzz-nothing"}).content.decode()
+    assert "No dataset matches" in html
+
+
+def test_dataset_page_shows_metadata_table_downloads_and_api(client, published):
+    dataset, resource = published
+    response = client.get(page_of(dataset))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Licence Ouverte" in html and "data@lille.example.org" in html
+    assert "6 rows match." in html
+    for species in ("Tilleul", "Platane", "Chêne"):
+        assert species in html
+    records = f"/api/datahub/resources/{resource.uid}/records"
+    assert f"http://testserver{records}?limit=20" in html
+    assert f"/api/datahub/resources/{resource.uid}/export.csv" in html
+    assert f"/api/datahub/resources/{resource.uid}/export.geojson" in html
+    assert "urllib.request.urlopen" in html
+    # the map needs the sample's URL
+    assert reverse("datahub:map_sample", kwargs={"slug": dataset.slug, "resource": resource.uid})
+    assert "data-datahub-map" in html
+
+
+def test_table_filters_narrow_the_rows(client, published):
+    dataset, _resource = published
+    html = client.get(
+        page_of(dataset), {"f1_col": "Commune", "f1_op": "eq", "f1_val": "Roubaix"}
+    ).content.decode()
+    assert "2 rows match." in html
+    assert "Érable" in html and "Platane" not in html
+    html = client.get(
+        page_of(dataset),
+        {"f1_col": "Hauteur (m)", "f1_op": "gte", "f1_val": "12", "sort": "-Hauteur (m)"},
+    ).content.decode()
+    assert "3 rows match." in html
+    assert html.index("Platane") < html.index("Chêne") < html.index("Tilleul")
+    # the downloads keep the filters
+    assert "export.csv?Hauteur+%28m%29__gte=12" in html
+
+
+def test_bad_filter_is_explained_not_a_crash(client, published):
+    dataset, _resource = published
+    response = client.get(
+        page_of(dataset), {"f1_col": "Hauteur (m)", "f1_op": "gt", "f1_val": "grand"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'role="alert"' in html and "Invalid value" in html
+    response = client.get(page_of(dataset), {"f1_col": "Nope", "f1_op": "eq", "f1_val": "1"})
+    assert "Unknown column" in response.content.decode()
+
+
+def test_table_pages_by_cursor(client, published, monkeypatch):
+    from metropole.datahub.views import explore
+
+    monkeypatch.setattr(explore, "PAGE_SIZE", 4)
+    dataset, _resource = published
+    html = client.get(page_of(dataset)).content.decode()
+    assert "Showing 4 rows." in html
+    next_url = re.search(r'href="(\?[^"]*cursor=[^"]+)"', html).group(1).replace("&amp;", "&")
+    second = client.get(page_of(dataset) + next_url.split("#")[0]).content.decode()
+    assert "Showing 2 rows." in second
+    assert "Villeneuve" in second and "Platane" not in second
+    assert "First rows" in second
+
+
+def test_chart_builder_counts_and_sums_with_table_alternative(client, published):
+    dataset, _resource = published
+    html = client.get(
+        page_of(dataset), {"chart_by": "Commune", "chart_agg": "count", "chart_kind": "bar"}
+    ).content.decode()
+    assert "Number of rows by Commune" in html
+    assert "<svg" in html and "See the figures as a table" in html
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>', html))
+    assert rows == {"Lille": "2", "Roubaix": "2", "Tourcoing": "1", "Villeneuve-d&#x27;Ascq": "1"}
+    html = client.get(
+        page_of(dataset),
+        {
+            "chart_by": "Commune",
+            "chart_agg": "sum",
+            "chart_of": "Hauteur (m)",
+            "f1_col": "Commune",
+            "f1_op": "eq",
+            "f1_val": "Lille",
+        },
+    ).content.decode()
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>', html))
+    assert list(rows) == ["Lille"] and rows["Lille"] == "32.5"
+
+
+def test_chart_by_year_as_a_line(client, published):
+    dataset, _resource = published
+    html = client.get(
+        page_of(dataset),
+        {
+            "chart_by": "Plantation",
+            "chart_part": "year",
+            "chart_agg": "count",
+            "chart_kind": "line",
+        },
+    ).content.decode()
+    years = re.findall(r'<th scope="row">([^<]+)</th>', html)
+    assert years == sorted(years) and "1975" in years and len(years) == 6
+    assert "polyline" in html
+
+
+def test_chart_errors_are_explained(client, published):
+    dataset, _resource = published
+    html = client.get(
+        page_of(dataset), {"chart_by": "Commune", "chart_agg": "avg"}
+    ).content.decode()
+    assert "Choose the column to add up" in html
+    html = client.get(
+        page_of(dataset), {"chart_by": "Commune", "chart_agg": "sum", "chart_of": "Commune"}
+    ).content.decode()
+    assert 'role="alert"' in html and "<svg" not in html
+
+
+def test_map_sample_is_geojson_with_the_filters(client, published):
+    dataset, resource = published
+    url = reverse("datahub:map_sample", kwargs={"slug": dataset.slug, "resource": resource.uid})
+    data = json.loads(client.get(url).content)
+    assert len(data["features"]) == 6
+    lille = next(f for f in data["features"] if f["properties"]["Espèce"] == "Tilleul")
+    assert lille["geometry"]["type"] == "Point"
+    data = json.loads(
+        client.get(url, {"f1_col": "Commune", "f1_op": "eq", "f1_val": "Tourcoing"}).content
+    )
+    assert [f["properties"]["Espèce"] for f in data["features"]] == ["Chêne"]
+    assert data["features"][0]["geometry"]["coordinates"] == [3.1612, 50.7239]
+
+
+def test_map_sample_is_cut_short(client, published, monkeypatch):
+    from metropole.datahub.views import explore
+
+    monkeypatch.setattr(explore, "MAP_SAMPLE", 2)
+    dataset, resource = published
+    url = reverse("datahub:map_sample", kwargs={"slug": dataset.slug, "resource": resource.uid})
+    assert len(json.loads(client.get(url).content)["features"]) == 2
+
+
+def test_download_link_gives_the_filtered_csv(client, published):
+    dataset, resource = published
+    html = client.get(
+        page_of(dataset), {"f1_col": "Commune", "f1_op": "eq", "f1_val": "Lille"}
+    ).content.decode()
+    link = re.search(r'href="([^"]*export\.csv[^"]*)"', html).group(1).replace("&amp;", "&")
+    response = client.get(link)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("_id,Espèce,Commune")
+
+
+@pytest.mark.parametrize("access", ["private", "restricted"])
+def test_draft_and_restricted_visibility(
+    client, make_dataset, make_user, make_member, commune, publisher, load, access, lille
+):
+    dataset = make_dataset("Données internes", access=access)
+    resource = services.add_resource(publisher, dataset, title="Fichier")
+    load(resource, b"a,b\n1,2\n")
+    # a draft: nobody but its publishers
+    assert client.get(page_of(dataset)).status_code == 404
+    assert dataset.title not in client.get(reverse("datahub:index")).content.decode()
+    client.force_login(make_user("citoyen@example.org"))
+    assert client.get(page_of(dataset)).status_code == 404
+    client.force_login(publisher)
+    assert client.get(page_of(dataset)).status_code == 200
+    if access == "restricted":
+        services.publish(publisher, dataset)
+        client.force_login(make_user("autre@example.org"))
+        assert client.get(page_of(dataset)).status_code == 404
+        # an agent of Lille's metropole may read it; an agent of Roubaix may not
+        client.force_login(make_member("agent2@lille.example.org", lille, Role.AGENT))
+        assert client.get(page_of(dataset)).status_code == 200
+        client.force_login(make_member("agent@roubaix.example.org", commune("59512"), Role.AGENT))
+        assert client.get(page_of(dataset)).status_code == 404
+        client.logout()
+        assert client.get(page_of(dataset)).status_code == 404
+        url = reverse("datahub:map_sample", kwargs={"slug": dataset.slug, "resource": resource.uid})
+        assert client.get(url).status_code == 404
+
+
+def test_unknown_dataset_is_404(client, db):
+    assert (
+        client.get(reverse("datahub:dataset", kwargs={"slug": "nothing-here"})).status_code == 404
+    )
+
+
+def test_dataset_without_data_says_so(client, publisher, make_dataset):
+    dataset = make_dataset("Vide")
+    client.force_login(publisher)
+    html = client.get(page_of(dataset)).content.decode()
+    assert "This dataset has no file yet." in html
