@@ -2,7 +2,15 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from metropole.core.registry import ModuleManifest, OpenDataExport, Statistic, registry
+from metropole.core.registry import (
+    NAV_ADMIN,
+    NAV_PUBLIC,
+    ModuleManifest,
+    NavEntry,
+    OpenDataExport,
+    Statistic,
+    registry,
+)
 
 
 def _published(territory):
@@ -67,6 +75,17 @@ manifest = registry.register(
         label="datahub",
         name=_("Data hub"),
         order=20,
+        navigation=[
+            NavEntry(_("Open data"), "datahub:index", NAV_PUBLIC, order=30),
+            NavEntry(
+                _("Data"),
+                "datahub:manage",
+                NAV_ADMIN,
+                "datahub.view_publisher_space",
+                per_territory=True,
+                order=40,
+            ),
+        ],
         permissions=[
             "datahub.view_dataset",
             "datahub.change_dataset",
@@ -104,7 +123,7 @@ manifest = registry.register(
         demo_data=_load_demo,
         api_router="metropole.datahub.api.router",
         api_prefix="datahub",
-        urls=None,  # "metropole.datahub.urls" once the portal's pages land
+        urls="metropole.datahub.urls",
         url_prefix="data",
     )
 )
