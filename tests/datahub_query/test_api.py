@@ -7,7 +7,6 @@ import pytest
 from .conftest import RESOURCE
 from .reference import matches
 
-pytestmark = pytest.mark.urls("tests.datahub_query.urls")
 BASE = f"/api/datahub/resources/{RESOURCE}"
 
 
@@ -113,7 +112,7 @@ def test_rate_limit_per_client(client, served, settings):
 
 
 def test_openapi_documents_the_endpoints(client, served):
-    from .urls import api
+    from metropole.api import api
 
     spec = api.get_openapi_schema()
     paths = spec["paths"]

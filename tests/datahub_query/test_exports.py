@@ -6,12 +6,10 @@ import io
 import json
 
 import pyarrow.parquet as pq
-import pytest
 from django.test import override_settings
 
 from .conftest import RESOURCE
 
-pytestmark = pytest.mark.urls("tests.datahub_query.urls")
 BASE = f"/api/datahub/resources/{RESOURCE}"
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 

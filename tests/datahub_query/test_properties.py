@@ -5,7 +5,6 @@ import datetime as dt
 import json
 from urllib.parse import urlencode
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +15,6 @@ from metropole.datahub.querying.parse import from_json, from_params
 
 from .conftest import COLUMNS, RESOURCE
 
-pytestmark = pytest.mark.urls("tests.datahub_query.urls")
 BASE = f"/api/datahub/resources/{RESOURCE}"
 PROPERTY = settings(
     max_examples=120,

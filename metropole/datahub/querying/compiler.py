@@ -409,13 +409,12 @@ class Compiler:
         return RecordsPlan(Sql(text, params), columns, keys, limit)
 
     def export(self, query: Query) -> RecordsPlan:
+        """All matching rows as (``_id``, *columns), in the query's order."""
         params: list = []
         columns = self.output_columns(query)
         keys = self.sort_keys(query)
         clauses = self.where(query, params)
-        select = ", ".join(ident(c.sql_name) for c, _d in keys) + "".join(
-            f", {ident(c.sql_name)}" for c in columns
-        )
+        select = '"_id"' + "".join(f", {ident(c.sql_name)}" for c in columns)
         text = f"SELECT {select} FROM {self.table}"
         if clauses:
             text += " WHERE " + " AND ".join(clauses)

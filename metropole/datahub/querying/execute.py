@@ -101,6 +101,8 @@ def cache_key(spec: TableSpec, kind: str, query: Query, using: str = "default") 
 
 
 def cached(spec: TableSpec, kind: str, query: Query, compute, using: str = "default"):
+    if int(setting("DATAHUB_QUERY_CACHE_SECONDS", 300)) <= 0:
+        return compute()
     key = cache_key(spec, kind, query, using)
     hit = cache.get(key)
     if hit is not None:
@@ -120,40 +122,50 @@ def json_value(col, value, vendor: str):
     return value
 
 
-def count(spec: TableSpec, query: Query, using: str = "default") -> tuple[int | None, bool]:
-    """(total, is_estimate) of the rows matching the query's filters."""
+def _count(cursor, spec: TableSpec, query: Query, compiler: Compiler) -> tuple[int, bool]:
+    """(total, is_estimate), run on ``cursor`` inside a time-limited block."""
     if not _has_filters(query):
         return spec.row_count, False
-    compiler = compiler_for(spec, query, using)
-    connection = connections[using]
-    if spec.row_count > exact_count_max_rows() and connection.vendor == "postgresql":
-        sql = compiler.count(query)
-        with time_limited(using), connection.cursor() as cursor:
-            inner = sql.text.replace("SELECT COUNT(*) FROM", "SELECT 1 FROM", 1)
-            cursor.execute("EXPLAIN (FORMAT JSON) " + inner, sql.params)
-            plan = cursor.fetchone()[0]
+    sql = compiler.count(query)
+    if spec.row_count > exact_count_max_rows() and compiler.pg:
+        inner = sql.text.replace("SELECT COUNT(*) FROM", "SELECT 1 FROM", 1)
+        cursor.execute("EXPLAIN (FORMAT JSON) " + inner, sql.params)
+        plan = cursor.fetchone()[0]
         if isinstance(plan, str):
             plan = json.loads(plan)
         return int(plan[0]["Plan"]["Plan Rows"]), True
-    sql = compiler.count(query)
+    cursor.execute(sql.text, sql.params)
+    return int(cursor.fetchone()[0]), False
+
+
+def count(spec: TableSpec, query: Query, using: str = "default") -> tuple[int | None, bool]:
+    """(total, is_estimate) of the rows matching the query's filters: exact for tables of
+    at most DATAHUB_EXACT_COUNT_MAX_ROWS rows, the planner's estimate above (PostgreSQL)."""
+    if not _has_filters(query):
+        return spec.row_count, False
+    compiler = compiler_for(spec, query, using)
     try:
-        with time_limited(using), connection.cursor() as cursor:
-            cursor.execute(sql.text, sql.params)
-            return int(cursor.fetchone()[0]), False
+        with time_limited(using), connections[using].cursor() as cursor:
+            return _count(cursor, spec, query, compiler)
     except QueryTimeout:
         return None, True
 
 
 def records(spec: TableSpec, query: Query, using: str = "default", *, with_count=True) -> dict:
-    """One page of rows: ``results``, ``next_cursor``, ``total`` and ``total_is_estimate``."""
+    """One page of rows: ``results``, ``next_cursor``, ``total`` and ``total_is_estimate``.
+
+    The page and its count run in one time-limited transaction (one round trip fewer)."""
 
     def compute():
         connection = connections[using]
         vendor = connection.vendor
-        plan = compiler_for(spec, query, using).records(query)
+        compiler = compiler_for(spec, query, using)
+        plan = compiler.records(query)
         with time_limited(using), connection.cursor() as cursor:
             cursor.execute(plan.sql.text, plan.sql.params)
             rows = cursor.fetchall()
+            if with_count:
+                total, estimate = _count(cursor, spec, query, compiler)
         nkeys = len(plan.sort)
         id_index = next(i for i, (c, _d) in enumerate(plan.sort) if c.sql_name == "_id")
         results = []
@@ -168,7 +180,6 @@ def records(spec: TableSpec, query: Query, using: str = "default", *, with_count
             next_cursor = encode_cursor(plan.sort, list(last[:nkeys]))
         page = {"results": results, "next_cursor": next_cursor}
         if with_count:
-            total, estimate = count(spec, query, using)
             page["total"], page["total_is_estimate"] = total, estimate
         return page
 
@@ -205,33 +216,36 @@ def aggregate(spec: TableSpec, query: Query, using: str = "default") -> dict:
     return cached(spec, "aggregate", query, compute, using)
 
 
-def stream_rows(spec: TableSpec, query: Query, using: str = "default", batch=STREAM_BATCH):
-    """(columns, iterator of output tuples) for the query without paging, never all in memory.
+def stream_batches(spec: TableSpec, query: Query, using: str = "default", batch=STREAM_BATCH):
+    """(columns, iterator of lists of (``_id``, *values) tuples) for the whole query, never
+    all in memory.
 
     PostgreSQL: a server-side cursor inside a transaction held while the iterator runs;
     SQLite: the cursor steps through the result as rows are fetched.
     """
     connection = connections[using]
     plan = compiler_for(spec, query, using).export(query)
-    nkeys = len(plan.sort)
-    id_index = next(i for i, (c, _d) in enumerate(plan.sort) if c.sql_name == "_id")
 
-    def rows():
+    def batches():
         if connection.vendor == "postgresql":
             with transaction.atomic(using=using):
                 cursor = connection.chunked_cursor()
                 try:
                     cursor.execute(plan.sql.text, plan.sql.params)
                     while chunk := cursor.fetchmany(batch):
-                        for row in chunk:
-                            yield (row[id_index], *row[nkeys:])
+                        yield chunk
                 finally:
                     cursor.close()
         else:
             with connection.cursor() as cursor:
                 cursor.execute(plan.sql.text, plan.sql.params)
                 while chunk := cursor.fetchmany(batch):
-                    for row in chunk:
-                        yield (row[id_index], *row[nkeys:])
+                    yield chunk
 
-    return plan.columns, rows()
+    return plan.columns, batches()
+
+
+def stream_rows(spec: TableSpec, query: Query, using: str = "default", batch=STREAM_BATCH):
+    """(columns, iterator of (``_id``, *values) tuples)."""
+    columns, batches = stream_batches(spec, query, using, batch)
+    return columns, (row for chunk in batches for row in chunk)

@@ -23,8 +23,7 @@ from django.core import signing
 from metropole.core.open_data import spreadsheet_safe
 
 from .ast import Query
-from .compiler import to_python
-from .execute import stream_rows
+from .execute import stream_batches
 from .spec import Column, TableSpec
 
 FORMATS = {
@@ -56,103 +55,151 @@ def background_threshold() -> int:
     return int(getattr(settings, "DATAHUB_EXPORT_SYNC_MAX_ROWS", 200_000))
 
 
-def _chunked(pieces):
-    """Join small text pieces into ~CHUNK_BYTES byte chunks."""
-    buffer, size = [], 0
-    for piece in pieces:
-        data = piece.encode("utf-8")
-        buffer.append(data)
-        size += len(data)
-        if size >= CHUNK_BYTES:
-            yield b"".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield b"".join(buffer)
+class _Buffer:
+    """Text written by batches, taken out as UTF-8 chunks of about CHUNK_BYTES."""
+
+    def __init__(self):
+        self.io = io.StringIO()
+
+    def full(self) -> bool:
+        return self.io.tell() >= CHUNK_BYTES
+
+    def take(self) -> bytes:
+        data = self.io.getvalue().encode("utf-8")
+        self.io.seek(0)
+        self.io.truncate()
+        return data
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(col: Column, value, vendor: str):
-    value = to_python(col, value, vendor)
-    if value is None:
-        return ""
+def _csv_converter(col: Column, vendor: str):
+    """How a stored value becomes a CSV cell (None: as the database gives it; the csv module
+    writes None as an empty cell, numbers with repr and dates in ISO form)."""
     if col.type in ("string", "geometry"):
-        return spreadsheet_safe(value)
+        return spreadsheet_safe  # formula injection neutralised (a leading apostrophe)
     if col.type == "boolean":
-        return "true" if value else "false"
-    return value
+        return lambda v: None if v is None else ("true" if v else "false")
+    if col.type == "datetime" and vendor == "postgresql":
+        return lambda v: None if v is None else v.isoformat()
+    return None
 
 
-def csv_pieces(columns, rows, vendor):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["_id", *(c.name for c in columns)])
-    for row in rows:
-        yield writer.writerow(
-            [row[0], *(_cell(c, v, vendor) for c, v in zip(columns, row[1:], strict=True))]
-        )
+def csv_chunks(columns, batches, vendor):
+    buffer = _Buffer()
+    writer = csv.writer(buffer.io)
+    writer.writerow(["_id", *(c.name for c in columns)])
+    converters = [
+        (i, conv)
+        for i, col in enumerate(columns, start=1)
+        if (conv := _csv_converter(col, vendor)) is not None
+    ]
+    for batch in batches:
+        if converters:
+            out = []
+            for row in batch:
+                row = list(row)
+                for i, conv in converters:
+                    row[i] = conv(row[i])
+                out.append(row)
+            writer.writerows(out)
+        else:
+            writer.writerows(batch)
+        if buffer.full():
+            yield buffer.take()
+    yield buffer.take()
 
 
-def _json_value(col: Column, value, vendor: str):
-    value = to_python(col, value, vendor)
-    if col.type == "geometry" and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
+def _json_converter(col: Column, vendor: str):
+    if col.type == "geometry":
+
+        def geometry(value):
+            if isinstance(value, str):
+                try:
+                    return json.loads(value)
+                except ValueError:
+                    return value
             return value
-    return value
+
+        return geometry
+    if col.type == "boolean" and vendor != "postgresql":
+        return lambda v: None if v is None else bool(v)
+    if col.type in ("date", "datetime") and vendor == "postgresql":
+        return lambda v: None if v is None else v.isoformat()
+    return None
 
 
-def _record(columns, row, vendor) -> dict:
-    item = {"_id": row[0]}
-    for col, value in zip(columns, row[1:], strict=True):
-        item[col.name] = _json_value(col, value, vendor)
-    return item
+def _records(columns, batches, vendor):
+    """Batches of dicts (``_id`` and the columns by public name)."""
+    names = ["_id", *(c.name for c in columns)]
+    converters = [
+        (i, conv)
+        for i, col in enumerate(columns, start=1)
+        if (conv := _json_converter(col, vendor)) is not None
+    ]
+    for batch in batches:
+        out = []
+        for row in batch:
+            item = dict(zip(names, row, strict=True))
+            for i, conv in converters:
+                item[names[i]] = conv(row[i])
+            out.append(item)
+        yield out
 
 
-def json_pieces(columns, rows, vendor):
-    yield "["
-    first = True
-    for row in rows:
-        yield ("\n" if first else ",\n") + json.dumps(
-            _record(columns, row, vendor), ensure_ascii=False
-        )
-        first = False
-    yield "\n]\n"
+def json_chunks(columns, batches, vendor):
+    buffer = _Buffer()
+    buffer.io.write("[")
+    separator = "\n"
+    for records in _records(columns, batches, vendor):
+        for record in records:
+            buffer.io.write(separator)
+            buffer.io.write(json.dumps(record, ensure_ascii=False))
+            separator = ",\n"
+        if buffer.full():
+            yield buffer.take()
+    buffer.io.write("\n]\n")
+    yield buffer.take()
 
 
-def jsonl_pieces(columns, rows, vendor):
-    for row in rows:
-        yield json.dumps(_record(columns, row, vendor), ensure_ascii=False) + "\n"
+def jsonl_chunks(columns, batches, vendor):
+    buffer = _Buffer()
+    for records in _records(columns, batches, vendor):
+        for record in records:
+            buffer.io.write(json.dumps(record, ensure_ascii=False))
+            buffer.io.write("\n")
+        if buffer.full():
+            yield buffer.take()
+    yield buffer.take()
 
 
-def geojson_pieces(columns, rows, vendor):
-    geometry_index = next((i for i, c in enumerate(columns) if c.type == "geometry"), None)
+def geojson_chunks(columns, batches, vendor):
     names = [c.name for c in columns]
-    lon_index = names.index("_lon") if "_lon" in names else None
-    lat_index = names.index("_lat") if "_lat" in names else None
-    yield '{"type": "FeatureCollection", "features": ['
-    first = True
-    for row in rows:
-        values = row[1:]
-        geometry = None
-        if geometry_index is not None and isinstance(values[geometry_index], str):
-            try:
-                geometry = json.loads(values[geometry_index])
-            except ValueError:
+    geometry_name = next((c.name for c in columns if c.type == "geometry"), None)
+    has_point = "_lon" in names and "_lat" in names
+    skip = {geometry_name, "_lon", "_lat"}
+    buffer = _Buffer()
+    buffer.io.write('{"type": "FeatureCollection", "features": [')
+    separator = "\n"
+    for records in _records(columns, batches, vendor):
+        for record in records:
+            geometry = record.get(geometry_name) if geometry_name else None
+            if not isinstance(geometry, dict):
                 geometry = None
-        if geometry is None and lon_index is not None and values[lon_index] is not None:
-            geometry = {"type": "Point", "coordinates": [values[lon_index], values[lat_index]]}
-        properties = {"_id": row[0]}
-        for i, (col, value) in enumerate(zip(columns, values, strict=True)):
-            if i not in (geometry_index, lon_index, lat_index):
-                properties[col.name] = _json_value(col, value, vendor)
-        feature = {"type": "Feature", "id": row[0], "geometry": geometry, "properties": properties}
-        yield ("\n" if first else ",\n") + json.dumps(feature, ensure_ascii=False)
-        first = False
-    yield "\n]}\n"
+            if geometry is None and has_point and record["_lon"] is not None:
+                geometry = {"type": "Point", "coordinates": [record["_lon"], record["_lat"]]}
+            properties = {k: v for k, v in record.items() if k not in skip}
+            feature = {
+                "type": "Feature",
+                "id": record["_id"],
+                "geometry": geometry,
+                "properties": properties,
+            }
+            buffer.io.write(separator)
+            buffer.io.write(json.dumps(feature, ensure_ascii=False))
+            separator = ",\n"
+        if buffer.full():
+            yield buffer.take()
+    buffer.io.write("\n]}\n")
+    yield buffer.take()
 
 
 # -- Parquet -------------------------------------------------------------------------------
@@ -205,7 +252,7 @@ def _arrow_value(col: Column, value):
     return value
 
 
-def parquet_chunks(columns, rows, vendor):
+def parquet_chunks(columns, batches, vendor):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -216,21 +263,21 @@ def parquet_chunks(columns, rows, vendor):
     sink = _Sink()
     writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd")
 
-    def flush(batch):
-        arrays = [pa.array([r[0] for r in batch], pa.int64())]
+    def flush(rows):
+        arrays = [pa.array([r[0] for r in rows], pa.int64())]
         for i, col in enumerate(columns, start=1):
-            arrays.append(pa.array([_arrow_value(col, r[i]) for r in batch], _arrow_type(col)))
+            arrays.append(pa.array([_arrow_value(col, r[i]) for r in rows], _arrow_type(col)))
         writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= PARQUET_ROW_GROUP:
-            flush(batch)
-            batch = []
+    pending = []
+    for batch in batches:
+        pending.extend(batch)
+        while len(pending) >= PARQUET_ROW_GROUP:
+            flush(pending[:PARQUET_ROW_GROUP])
+            del pending[:PARQUET_ROW_GROUP]
             yield sink.take()
-    if batch:
-        flush(batch)
+    if pending:
+        flush(pending)
     writer.close()
     yield sink.take()
 
@@ -251,16 +298,15 @@ def stream(spec: TableSpec, query: Query, fmt: str, using: str = "default"):
     from django.db import connections
 
     vendor = connections[using].vendor
-    columns, rows = stream_rows(spec, export_query(spec, query, fmt), using)
-    if fmt == "parquet":
-        return parquet_chunks(columns, rows, vendor)
-    pieces = {
-        "csv": csv_pieces,
-        "json": json_pieces,
-        "jsonl": jsonl_pieces,
-        "geojson": geojson_pieces,
-    }[fmt](columns, rows, vendor)
-    return _chunked(pieces)
+    columns, batches = stream_batches(spec, export_query(spec, query, fmt), using)
+    writer = {
+        "csv": csv_chunks,
+        "json": json_chunks,
+        "jsonl": jsonl_chunks,
+        "geojson": geojson_chunks,
+        "parquet": parquet_chunks,
+    }[fmt]
+    return (chunk for chunk in writer(columns, batches, vendor) if chunk)
 
 
 # -- background exports --------------------------------------------------------------------

@@ -93,6 +93,6 @@ def index_statements(spec: TableSpec, vendor: str) -> list[str]:
 
 def drop_statements(spec: TableSpec, vendor: str) -> list[str]:
     """DDL to run when a version's table is dropped (SQLite's FTS table is a separate table)."""
-    if vendor == "sqlite" and spec.text_columns:
+    if vendor == "sqlite":
         return [f"DROP TABLE IF EXISTS {ident(fts_table(spec))}"]
     return []
