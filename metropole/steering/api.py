@@ -381,13 +381,21 @@ def _plan(request, plan_id, permission="steering.view_plan") -> Plan:
 
 
 def _object(model, pk, request, permission="steering.view_plan", select=()):
-    obj = model.objects.filter(pk=pk).select_related(*select).first()
+    obj = (
+        model.objects.filter(pk=pk).select_related(*select).first()
+        if queries.valid_id(pk)
+        else None
+    )
     if obj is None:
         raise NotFound(
             _("Not found"), _("No %(what)s %(pk)s.") % {"what": model._meta.model_name, "pk": pk}
         )
     require_perm(request.user, permission, obj)
     return obj
+
+
+def _ids(values) -> list[int]:
+    return [v for v in values if queries.valid_id(v)]
 
 
 def _territory(code: str) -> Territory:
@@ -416,7 +424,7 @@ def _communes(plan: Plan, codes) -> list[Territory]:
 def _node(plan: Plan, node_id):
     if node_id is None:
         return None
-    node = Node.objects.filter(pk=node_id, plan=plan).first()
+    node = Node.objects.filter(pk=node_id, plan=plan).first() if queries.valid_id(node_id) else None
     if node is None:
         from metropole.core.exceptions import BadRequest
 
@@ -583,7 +591,7 @@ def action_create(request, plan_id: int, payload: ActionIn):
     plan = _plan(request, plan_id, "steering.change_plan")
     data = payload.dict()
     node = _node(plan, data.pop("node_id"))
-    partners = list(Organisation.objects.filter(pk__in=data.pop("partners")))
+    partners = list(Organisation.objects.filter(pk__in=_ids(data.pop("partners"))))
     communes = _communes(plan, data.pop("communes"))
     action = services.add_action(
         request.user, plan, node=node, partners=partners, communes=communes, **data
@@ -643,7 +651,9 @@ def indicator_create(request, plan_id: int, payload: IndicatorIn):
     data = payload.dict()
     data["node"] = _node(plan, data.pop("node_id"))
     action_id = data.pop("action_id")
-    data["action"] = Action.objects.filter(pk=action_id, plan=plan).first() if action_id else None
+    data["action"] = (
+        Action.objects.filter(pk__in=_ids([action_id]), plan=plan).first() if action_id else None
+    )
     return Status(201, services.add_indicator(request.user, plan, **data))
 
 
@@ -720,10 +730,10 @@ def meeting_list(request, plan_id: int):
 @router.post("/plans/{plan_id}/meetings", response={201: MeetingOut}, auth=person_auth)
 def meeting_create(request, plan_id: int, payload: MeetingIn):
     plan = _plan(request, plan_id, "steering.change_plan")
-    body = get_object_or_404(Body, pk=payload.body_id, plan=plan)
+    body = get_object_or_404(Body, pk__in=_ids([payload.body_id]), plan=plan)
     actions = None
     if payload.actions is not None:
-        actions = list(Action.objects.filter(pk__in=payload.actions))
+        actions = list(Action.objects.filter(pk__in=_ids(payload.actions)))
         if len(actions) != len(set(payload.actions)):
             from metropole.core.exceptions import BadRequest
 
@@ -747,7 +757,7 @@ def decision_create(request, meeting_id: int, payload: DecisionIn):
     meeting = _object(
         Meeting, meeting_id, request, "steering.decide", select=("body__plan__territory",)
     )
-    action = Action.objects.filter(pk=payload.action_id).first()
+    action = Action.objects.filter(pk__in=_ids([payload.action_id])).first()
     if action is None:
         raise NotFound(_("Not found"), _("No action %(pk)s.") % {"pk": payload.action_id})
     communes = _communes(meeting.body.plan, payload.communes)

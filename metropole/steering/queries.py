@@ -49,15 +49,30 @@ def public_plans():
     return Plan.objects.filter(is_public=True).select_related("territory")
 
 
+MAX_ID = 2**63 - 1
+
+
+def valid_id(pk) -> bool:
+    """Ids beyond a 64-bit integer cannot exist (and would overflow the database driver)."""
+    try:
+        return 0 < int(pk) <= MAX_ID
+    except (TypeError, ValueError):
+        return False
+
+
 def get_plan(pk) -> Plan:
-    plan = Plan.objects.select_related("territory").filter(pk=pk).first()
+    plan = Plan.objects.select_related("territory").filter(pk=pk).first() if valid_id(pk) else None
     if plan is None:
         raise NotFound("Plan not found", f"No plan {pk}.")
     return plan
 
 
 def get_or_404(model, pk, **related):
-    obj = model.objects.filter(pk=pk).select_related(*related.get("select", ())).first()
+    obj = (
+        model.objects.filter(pk=pk).select_related(*related.get("select", ())).first()
+        if valid_id(pk)
+        else None
+    )
     if obj is None:
         raise NotFound(
             f"{model._meta.verbose_name} not found", f"No {model._meta.model_name} {pk}."

@@ -48,7 +48,11 @@ def guarded(view):
 
 
 def _get(model, pk, *select):
-    obj = model.objects.select_related(*select).filter(pk=pk).first()
+    obj = (
+        model.objects.select_related(*select).filter(pk=pk).first()
+        if queries.valid_id(pk)
+        else None
+    )
     if obj is None:
         raise NotFound(_("Page not found"), _("This item does not exist (any more)."))
     return obj

@@ -50,21 +50,51 @@ def tree(plan, metropole_admin):
         metropole_admin, plan, kind=NodeKind.AXIS, code="A2", title="Axe 2", weight=Decimal(3)
     )
     orientation = services.add_node(
-        metropole_admin, plan, parent=axis1, kind=NodeKind.ORIENTATION, code="O1", title="Orientation"
+        metropole_admin,
+        plan,
+        parent=axis1,
+        kind=NodeKind.ORIENTATION,
+        code="O1",
+        title="Orientation",
     )
     done = services.add_action(
-        metropole_admin, plan, node=orientation, title="Faite", status="done",
-        start=date(2020, 1, 1), end=date(2021, 1, 1),
+        metropole_admin,
+        plan,
+        node=orientation,
+        title="Faite",
+        status="done",
+        start=date(2020, 1, 1),
+        end=date(2021, 1, 1),
     )
     half = services.add_action(
-        metropole_admin, plan, node=axis1, title="À moitié", status="in_progress", progress=50,
-        weight=Decimal(3), start=date(2020, 6, 1), end=date(2025, 6, 1),
+        metropole_admin,
+        plan,
+        node=axis1,
+        title="À moitié",
+        status="in_progress",
+        progress=50,
+        weight=Decimal(3),
+        start=date(2020, 6, 1),
+        end=date(2025, 6, 1),
     )
     late = services.add_action(
-        metropole_admin, plan, node=axis2, title="En retard", status="in_progress", progress=20,
-        start=date(2020, 1, 1), end=date(2021, 6, 30),
+        metropole_admin,
+        plan,
+        node=axis2,
+        title="En retard",
+        status="in_progress",
+        progress=20,
+        start=date(2020, 1, 1),
+        end=date(2021, 6, 30),
     )
-    return {"axis1": axis1, "axis2": axis2, "orientation": orientation, "done": done, "half": half, "late": late}
+    return {
+        "axis1": axis1,
+        "axis2": axis2,
+        "orientation": orientation,
+        "done": done,
+        "half": half,
+        "late": late,
+    }
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from metropole.steering.models import (
     Provenance,
 )
 
-# --- tree and roll-up -------------------------------------------------------------------------
+# --- tree and roll-up ----------------------------------------------------------------------------
 
 
 def test_weighted_progress_rolls_up_the_tree(plan, tree):
@@ -45,13 +45,21 @@ def test_abandoned_actions_leave_the_progress(plan, tree, metropole_admin):
 def test_filters_by_branch_commune_and_pilot(plan, tree, metropole_admin, commune):
     roubaix = commune("59512")
     services.update_action(metropole_admin, tree["half"], communes=[roubaix], pilot_name="DSI")
-    assert [a.title for a in queries.dashboard(plan, queries.Filters(node=tree["axis1"].pk)).actions] == [
+    assert [
+        a.title for a in queries.dashboard(plan, queries.Filters(node=tree["axis1"].pk)).actions
+    ] == [
         "Faite",
         "À moitié",
     ]
-    assert [a.title for a in queries.dashboard(plan, queries.Filters(commune="59512")).actions] == ["À moitié"]
-    assert [a.title for a in queries.dashboard(plan, queries.Filters(pilot="DSI")).actions] == ["À moitié"]
-    assert queries.dashboard(plan).communes == [{"code": "59512", "name": roubaix.name, "actions": 1}]
+    assert [a.title for a in queries.dashboard(plan, queries.Filters(commune="59512")).actions] == [
+        "À moitié"
+    ]
+    assert [a.title for a in queries.dashboard(plan, queries.Filters(pilot="DSI")).actions] == [
+        "À moitié"
+    ]
+    assert queries.dashboard(plan).communes == [
+        {"code": "59512", "name": roubaix.name, "actions": 1}
+    ]
 
 
 def test_a_cycle_in_the_tree_is_refused(plan, tree, metropole_admin):
@@ -76,14 +84,19 @@ def test_a_parent_from_another_plan_is_refused(plan, tree, metropole_admin, lill
         services.add_node(metropole_admin, plan, parent=foreign, kind="axis", title="X")
 
 
-# --- actions ----------------------------------------------------------------------------------
+# --- actions -------------------------------------------------------------------------------------
 
 
 def test_action_dates_outside_the_plan_are_refused(plan, tree, metropole_admin):
     before = Action.objects.count()
     with pytest.raises(BadRequest) as refused:
         services.add_action(
-            metropole_admin, plan, node=tree["axis1"], title="Trop tard", start=date(2024, 1, 1), end=date(2027, 1, 1)
+            metropole_admin,
+            plan,
+            node=tree["axis1"],
+            title="Trop tard",
+            start=date(2024, 1, 1),
+            end=date(2027, 1, 1),
         )
     assert refused.value.field == "end"
     assert Action.objects.count() == before
@@ -118,7 +131,7 @@ def test_communes_of_another_metropole_are_refused(plan, tree, metropole_admin, 
     assert not tree["half"].communes.exists()
 
 
-# --- budget -----------------------------------------------------------------------------------
+# --- budget --------------------------------------------------------------------------------------
 
 
 def test_the_feder_budget_of_lille_adds_up(plan, tree, metropole_admin):
@@ -141,16 +154,23 @@ def test_the_feder_budget_of_lille_adds_up(plan, tree, metropole_admin):
 
 def test_budget_lines_that_do_not_add_up_are_refused(plan, tree, metropole_admin):
     action = tree["half"]
-    services.set_budget(metropole_admin, action, [{"year": 2021, "source": "own", "planned": "100"}], total="100")
+    services.set_budget(
+        metropole_admin, action, [{"year": 2021, "source": "own", "planned": "100"}], total="100"
+    )
     with pytest.raises(BadRequest) as refused:
         services.set_budget(
             metropole_admin,
             action,
-            [{"year": 2021, "source": "own", "planned": "60"}, {"year": 2021, "source": "state", "planned": "30"}],
+            [
+                {"year": 2021, "source": "own", "planned": "60"},
+                {"year": 2021, "source": "state", "planned": "30"},
+            ],
             total="100",
         )
     assert "90" in refused.value.detail and "100" in refused.value.detail
-    assert list(BudgetLine.objects.filter(action=action).values_list("planned", flat=True)) == [Decimal("100")]
+    assert list(BudgetLine.objects.filter(action=action).values_list("planned", flat=True)) == [
+        Decimal("100")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +196,7 @@ def test_the_same_year_and_source_twice_is_refused(plan, tree, metropole_admin):
         services.set_budget(metropole_admin, tree["half"], [line, dict(line)])
 
 
-# --- indicators -------------------------------------------------------------------------------
+# --- indicators ----------------------------------------------------------------------------------
 
 
 def test_values_are_recorded_with_provenance_and_audited(indicator, agent):
@@ -207,8 +227,12 @@ def test_values_of_the_wrong_unit_or_type_are_refused(indicator, agent, value, u
 
 
 def test_percentages_stay_between_0_and_100(plan, agent):
-    rate = services.add_indicator(agent, plan, name="Taux", kind="process", unit="%", value_type="percent")
-    assert services.record_value(agent, rate, date="2021-01-01", value="42,5 %").value == Decimal("42.5")
+    rate = services.add_indicator(
+        agent, plan, name="Taux", kind="process", unit="%", value_type="percent"
+    )
+    assert services.record_value(agent, rate, date="2021-01-01", value="42,5 %").value == Decimal(
+        "42.5"
+    )
     with pytest.raises(BadRequest):
         services.record_value(agent, rate, date="2021-02-01", value="120")
 
@@ -229,7 +253,11 @@ def test_on_track_follows_the_line_from_baseline_to_target(indicator, agent):
 
 
 def test_csv_import_stores_every_row(plan, indicator, agent):
-    data = f"indicator;date;value;kind;unit;comment\n{indicator.pk};2021-01-31;3;actual;communes;janvier\nCommunes raccordées;2021-02-28;5;;;\n"
+    data = (
+        "indicator;date;value;kind;unit;comment\n"
+        f"{indicator.pk};2021-01-31;3;actual;communes;janvier\n"
+        "Communes raccordées;2021-02-28;5;;;\n"
+    )
     assert services.import_values_csv(agent, plan, data.encode()) == 2
     values = IndicatorValue.objects.filter(indicator=indicator).order_by("date")
     assert [v.value for v in values] == [3, 5]
@@ -248,7 +276,12 @@ def test_csv_import_reports_every_bad_row_and_stores_nothing(plan, indicator, ag
     with pytest.raises(services.ImportReport) as refused:
         services.import_values_csv(agent, plan, data.encode())
     errors = refused.value.errors
-    assert [(e["line"], e["column"]) for e in errors] == [(3, "date"), (4, "value"), (5, "unit"), (6, "indicator")]
+    assert [(e["line"], e["column"]) for e in errors] == [
+        (3, "date"),
+        (4, "value"),
+        (5, "unit"),
+        (6, "indicator"),
+    ]
     assert not IndicatorValue.objects.exists()
 
 
@@ -258,13 +291,18 @@ def test_csv_import_names_missing_columns(plan, indicator, agent):
     assert {e["column"] for e in refused.value.errors} == {"indicator", "date", "value"}
 
 
-# --- automatic collection -----------------------------------------------------------------------
+# --- automatic collection ------------------------------------------------------------------------
 
 
 def test_indicators_collect_the_platform_statistics(plan, agent, lille):
     joined = services.add_indicator(
-        agent, plan, name="Communes sur la plateforme", kind="result", unit="communes",
-        collector="statistic:core.joined_communes", frequency="monthly",
+        agent,
+        plan,
+        name="Communes sur la plateforme",
+        kind="result",
+        unit="communes",
+        collector="statistic:core.joined_communes",
+        frequency="monthly",
     )
     expected = Territory.objects.communes().filter(metropole=lille, has_joined=True).count()
     report = collectors.collect_due(today=date(2024, 1, 15))
@@ -286,15 +324,24 @@ def test_the_module_statistics_are_collectable_too(plan, agent):
 
 def test_an_unknown_collector_is_refused(plan, agent):
     with pytest.raises(BadRequest) as refused:
-        services.add_indicator(agent, plan, name="X", kind="result", unit="u", collector="statistic:nope")
+        services.add_indicator(
+            agent, plan, name="X", kind="result", unit="u", collector="statistic:nope"
+        )
     assert refused.value.field == "collector"
     with pytest.raises(BadRequest):
-        services.add_indicator(agent, plan, name="X", kind="result", unit="u", collector="crystal:ball")
+        services.add_indicator(
+            agent, plan, name="X", kind="result", unit="u", collector="crystal:ball"
+        )
 
 
 def test_the_collect_command_runs_the_schedule(plan, agent, capsys):
     services.add_indicator(
-        agent, plan, name="Membres", kind="result", unit="personnes", collector="statistic:core.members"
+        agent,
+        plan,
+        name="Membres",
+        kind="result",
+        unit="personnes",
+        collector="statistic:core.members",
     )
     call_command("collect_indicators")
     assert "1 collected" in capsys.readouterr().out
@@ -305,19 +352,28 @@ def test_the_collect_task_runs_the_schedule(plan, agent):
     from metropole.steering.tasks import collect_indicators_task
 
     services.add_indicator(
-        agent, plan, name="Membres", kind="result", unit="personnes", collector="statistic:core.members"
+        agent,
+        plan,
+        name="Membres",
+        kind="result",
+        unit="personnes",
+        collector="statistic:core.members",
     )
     result = collect_indicators_task.enqueue()
     assert len(result.return_value["collected"]) == 1
 
 
-# --- governance ---------------------------------------------------------------------------------
+# --- governance ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def meeting(plan, tree, agent):
-    body = services.add_body(agent, plan, kind="steering", name="Comité de pilotage", frequency="trimestriel")
-    return services.create_meeting(agent, body, date=date(2022, 3, 1), actions=[tree["half"], tree["late"]])
+    body = services.add_body(
+        agent, plan, kind="steering", name="Comité de pilotage", frequency="trimestriel"
+    )
+    return services.create_meeting(
+        agent, body, date=date(2022, 3, 1), actions=[tree["half"], tree["late"]]
+    )
 
 
 def test_a_decision_outside_the_meetings_scope_is_refused(meeting, tree, elected):
@@ -328,19 +384,29 @@ def test_a_decision_outside_the_meetings_scope_is_refused(meeting, tree, elected
 
 
 def test_decisions_are_applied(meeting, tree, elected, lille, commune):
-    services.record_decision(elected, meeting, tree["late"], kind="abandon", reasons="Objectifs non remplis")
+    services.record_decision(
+        elected, meeting, tree["late"], kind="abandon", reasons="Objectifs non remplis"
+    )
     tree["late"].refresh_from_db()
     assert tree["late"].status == ActionStatus.ABANDONED
     roubaix = commune("59512")
-    services.record_decision(elected, meeting, tree["half"], kind="extend", reasons="Succès", communes=[roubaix])
+    services.record_decision(
+        elected, meeting, tree["half"], kind="extend", reasons="Succès", communes=[roubaix]
+    )
     assert list(tree["half"].communes.all()) == [roubaix]
     with pytest.raises(BadRequest):  # one decision per action and meeting
         services.record_decision(elected, meeting, tree["half"], kind="maintain", reasons="Encore")
 
 
 def test_extending_to_the_whole_metropole_adds_every_commune(meeting, tree, elected, lille):
-    services.record_decision(elected, meeting, tree["half"], kind="extend_all", reasons="Généraliser")
-    assert tree["half"].communes.count() == Territory.objects.communes().filter(metropole=lille).count() == 95
+    services.record_decision(
+        elected, meeting, tree["half"], kind="extend_all", reasons="Généraliser"
+    )
+    assert (
+        tree["half"].communes.count()
+        == Territory.objects.communes().filter(metropole=lille).count()
+        == 95
+    )
 
 
 @pytest.mark.parametrize(
@@ -355,25 +421,34 @@ def test_extending_to_the_whole_metropole_adds_every_commune(meeting, tree, elec
 def test_bad_decisions_are_refused(meeting, tree, elected, commune, kind, reasons, communes, field):
     with pytest.raises(BadRequest) as refused:
         services.record_decision(
-            elected, meeting, tree["half"], kind=kind, reasons=reasons, communes=[commune("59512")] if communes else []
+            elected,
+            meeting,
+            tree["half"],
+            kind=kind,
+            reasons=reasons,
+            communes=[commune("59512")] if communes else [],
         )
     assert refused.value.field == field
     assert not Decision.objects.exists()
 
 
 def test_the_meeting_pack_shows_the_gaps(meeting, tree, agent, indicator):
-    services.set_budget(agent, tree["late"], [{"year": 2021, "source": "own", "planned": "1000", "actual": "1500"}])
+    services.set_budget(
+        agent, tree["late"], [{"year": 2021, "source": "own", "planned": "1000", "actual": "1500"}]
+    )
     services.add_step(agent, tree["half"], title="Marché attribué", due=date(2021, 1, 1))
     services.record_value(agent, indicator, date="2022-01-01", value="5")
     pack = queries.meeting_pack(meeting)
     gaps = {g["action"].title: g for g in pack["schedule_gaps"]}
     assert gaps["En retard"]["days_late"] == (date(2022, 3, 1) - date(2021, 6, 30)).days
     assert [s.title for s in gaps["À moitié"]["overdue_steps"]] == ["Marché attribué"]
-    assert [(g["action"].title, g["over"]) for g in pack["budget_gaps"]] == [("En retard", Decimal(500))]
+    assert [(g["action"].title, g["over"]) for g in pack["budget_gaps"]] == [
+        ("En retard", Decimal(500))
+    ]
     assert [r.indicator.name for r in pack["off_track"]] == ["Communes raccordées"]
 
 
-# --- permissions ----------------------------------------------------------------------------------
+# --- permissions ---------------------------------------------------------------------------------
 
 
 def test_a_commune_agent_cannot_change_the_metropoles_plan(plan, tree, roubaix_agent):
@@ -391,14 +466,20 @@ def test_elected_officials_read_and_decide_but_do_not_edit(plan, tree, elected):
         services.update_action(elected, tree["half"], progress=90)
 
 
-def test_a_commune_plan_belongs_to_the_commune_and_its_metropole(commune, roubaix_agent, metropole_admin, agent):
+def test_a_commune_plan_belongs_to_the_commune_and_its_metropole(
+    commune, roubaix_agent, metropole_admin, agent
+):
     roubaix = commune("59512")
-    own = services.create_plan(roubaix_agent, roubaix, title="Roubaix numérique", start=date(2022, 1, 1))
+    own = services.create_plan(
+        roubaix_agent, roubaix, title="Roubaix numérique", start=date(2022, 1, 1)
+    )
     assert metropole_admin.has_perm("steering.change_plan", own)  # inherited administrator
     assert not agent.has_perm("steering.view_plan", own)  # a metropole agent is not a Roubaix agent
     assert list(queries.plans_visible_to(roubaix_agent)) == [own]
     with pytest.raises(PermissionDenied):
-        services.create_plan(roubaix_agent, commune("59599"), title="Tourcoing", start=date(2022, 1, 1))
+        services.create_plan(
+            roubaix_agent, commune("59599"), title="Tourcoing", start=date(2022, 1, 1)
+        )
 
 
 def test_only_published_plans_are_public(plan, django_user_model):
@@ -412,7 +493,7 @@ def test_only_published_plans_are_public(plan, django_user_model):
     assert not anonymous.has_perm("steering.view_plan", plan)
 
 
-# --- dashboard cost ---------------------------------------------------------------------------------
+# --- dashboard cost ------------------------------------------------------------------------------
 
 
 def _grow(plan, node, agent, n, indicators):
@@ -425,7 +506,9 @@ def _grow(plan, node, agent, n, indicators):
             services.record_value(agent, ind, date=date(2021, month, 1), value=month)
 
 
-def test_the_dashboard_costs_the_same_queries_whatever_the_plan_size(plan, tree, agent, django_assert_num_queries):
+def test_the_dashboard_costs_the_same_queries_whatever_the_plan_size(
+    plan, tree, agent, django_assert_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -440,7 +523,7 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_plan_size(plan, tree,
     assert count() == small
 
 
-# --- demo ----------------------------------------------------------------------------------------------
+# --- demo ----------------------------------------------------------------------------------------
 
 
 def test_the_demo_loads_the_real_strategies(lille, grand_paris):
@@ -459,9 +542,11 @@ def test_the_demo_loads_the_real_strategies(lille, grand_paris):
         ("eu_feder", Decimal("1181450")),
     ]
     assert mel.demo_note and all(a.is_demo and a.progress == 0 for a in mel.actions.all())
-    assert mel.indicators.get(collector="statistic:core.joined_communes").values.filter(
-        provenance=Provenance.AUTOMATIC
-    ).exists()
+    assert (
+        mel.indicators.get(collector="statistic:core.joined_communes")
+        .values.filter(provenance=Provenance.AUTOMATIC)
+        .exists()
+    )
     load_demo(grand_paris)
     sman = Plan.objects.get(territory=grand_paris)
     assert sman.nodes.filter(kind="challenge").count() == 6
@@ -486,4 +571,3 @@ def test_the_demo_of_rouen_and_aix_marseille(db):
     assert agenda.nodes.filter(kind="axis").count() == 3
     assert agenda.nodes.filter(kind="lever").count() == 4
     assert not agenda.actions.exists()
-
