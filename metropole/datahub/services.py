@@ -561,6 +561,7 @@ def push_rows(actor, resource: Resource, rows: list, *, mode: str = "append") ->
             _("Load in progress"),
             _("The previous rows are still being loaded: send these again when it is done."),
         )
+    resource.refresh_from_db(fields=["current_version"])
     append = mode == "append" and resource.current_version_id is not None
     payload = json.dumps(rows, ensure_ascii=False, default=str).encode()
     return _new_version(

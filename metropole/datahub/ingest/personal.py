@@ -58,6 +58,18 @@ NOT_PERSON = re.compile(
     r"departement|pays|espece|produit|ligne|quartier|batiment|salle|musee|zone|projet|"
     r"dataset|jeu|fichier|colonne|champ|ep?ci|territoire|metropole|usage)"
 )
+PLACES = (
+    r"(?i)^(parc|jardin|square|rue|avenue|boulevard|place|mairie|hôtel|hotel|école|ecole|"
+    r"collège|college|lycée|lycee|musée|musee|gare|église|eglise|stade|piscine|salle|"
+    r"centre|maison|médiathèque|mediatheque|bibliothèque|bibliotheque|théâtre|theatre|"
+    r"port|pont|bois|forêt|foret|quai|chemin|allée|allee|cimetière|cimetiere|marché|"
+    r"marche|halle|citadelle|porte|tour|château|chateau|domaine|résidence|residence|"
+    r"quartier|zone|parking|station|arrêt|arret|espace|cité|cite|saint|sainte|mont|"
+    r"lac|canal|île|ile|val|grand|grande|petit|petite|le|la|les|l')\b"
+)
+# Names of persons and street addresses are common in public data (a street, a park,
+# a town hall's address): they are flagged only when the header says so too.
+NEEDS_HEADER = {"person_name", "address"}
 KIND_LABELS = {
     "email": "e-mail addresses",
     "phone": "phone numbers",
@@ -87,32 +99,42 @@ class PersonalScan:
             return
         self.seen += len(present)
         for kind, pattern in CONTENT.items():
-            hits = pc.sum(pc.match_substring_regex(present, pattern)).as_py() or 0
+            matches = pc.match_substring_regex(present, pattern)
+            if kind == "person_name":  # "Parc Barbieux", "Rue Nationale" are places
+                matches = pc.and_(matches, pc.invert(pc.match_substring_regex(present, PLACES)))
+            hits = pc.sum(matches).as_py() or 0
             if hits:
                 self.matches[kind] = self.matches.get(kind, 0) + hits
 
     def verdict(self) -> dict:
-        """{"flagged": bool, "kinds": [...], "reasons": [...]} for the column."""
+        """{"flagged": bool, "kinds": [...], "reasons": [...]} for the column.
+
+        E-mails, phones, NIR and IBAN are flagged by header or by content; names of
+        persons and street addresses only by both (streets and parks look like names)."""
         header = normalise_header(self.name)
-        kinds, reasons = [], []
-        for kind, pattern in HEADER.items():
-            if re.search(pattern, header):
-                if kind in ("person_name", "address") and NOT_PERSON.search(header):
-                    continue
-                kinds.append(kind)
+        by_header = [
+            kind
+            for kind, pattern in HEADER.items()
+            if re.search(pattern, header)
+            and not (kind in NEEDS_HEADER and NOT_PERSON.search(header))
+        ]
+        shares = {k: hits / self.seen for k, hits in self.matches.items() if self.seen}
+        by_content = [k for k, share in shares.items() if share >= CONTENT_SHARE]
+        kinds = [
+            k
+            for k in dict.fromkeys([*by_header, *by_content])
+            if k not in NEEDS_HEADER or (k in by_header and k in by_content)
+        ]
+        reasons = []
+        for kind in kinds:
+            if kind in by_header:
                 reasons.append(
                     _("its name “%(name)s” suggests %(what)s")
                     % {"name": self.name, "what": _(KIND_LABELS[kind])}
                 )
-        for kind, hits in sorted(self.matches.items(), key=lambda kv: -kv[1]):
-            share = hits / self.seen if self.seen else 0
-            if share >= CONTENT_SHARE and not (
-                kind in ("person_name", "address") and NOT_PERSON.search(header)
-            ):
-                if kind not in kinds:
-                    kinds.append(kind)
+            if kind in by_content:
                 reasons.append(
                     _("%(percent)d%% of its values look like %(what)s")
-                    % {"percent": round(100 * share), "what": _(KIND_LABELS[kind])}
+                    % {"percent": round(100 * shares[kind]), "what": _(KIND_LABELS[kind])}
                 )
         return {"flagged": bool(kinds), "kinds": kinds, "reasons": reasons}
