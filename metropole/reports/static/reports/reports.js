@@ -8,6 +8,7 @@
  *      data-basemap-url="" data-basemap-attribution=""></div>
  * In "pick" mode a click (or the "use my location" button, #use-location) fills the
  * form's #id_lat / #id_lon inputs; without JavaScript people type an address instead.
+ * Once drawn, the element gets a data-map-ready attribute (tests and styles may use it).
  */
 (function () {
   'use strict';
@@ -45,6 +46,7 @@
     var outlines = communesUrl ? getJSON(communesUrl).then(function (data) {
       var layer = L.geoJSON(data, { interactive: false, style: { color: '#1f3a93', weight: 1, fillOpacity: 0.05 } }).addTo(map);
       if (mode !== 'show' && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), { animate: false }); }
+      if (mode === 'pick') { el.setAttribute('data-map-ready', ''); }
       return layer;
     }).catch(function () { return null; }) : Promise.resolve(null);
 
@@ -74,6 +76,7 @@
             layer.bindPopup(box);
           }
         }).addTo(map);
+        el.setAttribute('data-map-ready', '');
       }).catch(function () {});
       return;
     }
