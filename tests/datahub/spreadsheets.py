@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - XML parts of the formats, kept verbatim
 """Minimal real XLSX and ODS files built with zipfile (no spreadsheet library needed):
 what a spreadsheet program writes, reduced to the parts the format requires."""
 
