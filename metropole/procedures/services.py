@@ -209,12 +209,14 @@ def _route(request: Request) -> None:
 
 
 def _summary(request: Request) -> str:
+    """Short answers joined, for the queue's list and its word search."""
+    parts = []
     for field in request.form.fields.all():
         if field.kind in (FieldKind.TEXT, FieldKind.SELECT, FieldKind.RADIO):
             value = request.data.get(field.key)
             if value:
-                return f"{field.label} : {value}"[:300]
-    return ""
+                parts.append(str(value))
+    return " · ".join(parts)[:300]
 
 
 @transaction.atomic
@@ -308,13 +310,15 @@ def submit_answers(
     email: str = "",
     phone: str = "",
     base_url: str = "",
+    counter=None,
 ) -> Request:
     """Create and send a request in one call (API; agents entering a request received at the
     counter, by phone or by post — the channel is kept)."""
     if channel not in Channel.values:
         raise BadRequest(_("Unknown channel"), _("Unknown channel."), field="channel")
     if channel != Channel.ONLINE:
-        require_perm(actor, "procedures.enter_request", form.territory)
+        # The agent records it for the territory of their counter; routing still applies.
+        require_perm(actor, "procedures.enter_request", counter or form.territory)
     if not form.published:
         raise NotFound(_("Unknown procedure"), _("This procedure is not open."))
     if channel == Channel.ONLINE and not actor.is_authenticated and not form.allow_anonymous:
@@ -732,18 +736,17 @@ def anonymise_expired(now=None) -> int:
     """RGPD: erase the personal data of closed requests older than their form's retention
     period (answers, contact, messages, attachments, notifications); volumes and delays stay
     for statistics."""
-    from django.db.models import DurationField, ExpressionWrapper, F
-
     from metropole.notifications.services import anonymise_about
 
     now = now or timezone.now()
-    expired = (
-        Request.objects.filter(closed_at__isnull=False, anonymised_at__isnull=True)
-        .annotate(
-            keep=ExpressionWrapper(F("form__retention_days") * timedelta(days=1), DurationField())
+    # One query per form (a handful): each has its own retention period.
+    expired = Request.objects.none()
+    for form_id, days in Form.objects.values_list("pk", "retention_days"):
+        expired = expired | Request.objects.filter(
+            form_id=form_id,
+            anonymised_at__isnull=True,
+            closed_at__lt=now - timedelta(days=days),
         )
-        .filter(closed_at__lt=now - F("keep"))
-    )
     count = 0
     for request in expired.iterator():
         with transaction.atomic():

@@ -219,6 +219,7 @@ def enter_form(request, territory, form_slug):
                 email=request.POST.get("email", ""),
                 phone=request.POST.get("phone", ""),
                 base_url=_base_url(request),
+                counter=territory,
             )
         except services.InvalidAnswers as exc:
             errors, error = exc.errors, exc.detail
