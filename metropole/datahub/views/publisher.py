@@ -20,6 +20,7 @@ from metropole.core.views.helpers import territory_permission_required
 
 from .. import queries, services
 from ..forms import DatasetForm, ResourceForm, UploadForm
+from ..ingest.errors import IngestError
 from ..models import Access, DatasetStatus, ResourceKind, VersionStatus
 
 SPACE = "datahub.view_publisher_space"
@@ -43,6 +44,8 @@ def _resource(request, dataset, key):
 
 def _form_error(form, error: PlatformError):
     field = error.field if error.field in form.fields else None
+    if field is None and isinstance(error, IngestError) and "file" in form.fields:
+        field = "file"  # what is wrong with a file is said next to the file
     form.add_error(field, error.detail or error.title)
 
 
