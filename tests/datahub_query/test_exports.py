@@ -38,6 +38,7 @@ def test_csv_export_has_the_filtered_rows_and_neutralised_formulas(client, serve
         assert got["count"] == str(want["count"])
         assert got["amount"] == ("" if want["amount"] is None else str(want["amount"]))
         assert got["day"] == (want["day"].isoformat() if want["day"] else "")
+        assert got["at"] == (want["at"].isoformat() if want["at"] else "")
         assert got["active"] == ("" if want["active"] is None else str(want["active"]).lower())
         assert "email" not in got
     assert any(r["name"] == "'=SUM(A1:A9)" for r in parsed)
@@ -50,7 +51,11 @@ def test_json_and_jsonl_exports(client, served, rows):
     lines = content(client.get(f"{BASE}/export.jsonl?count__gte=2")).decode().splitlines()
     assert [json.loads(line) for line in lines] == data
     assert [r["_id"] for r in data] == [r["_id"] for r in expected]
+    page = client.get(f"{BASE}/records?count__gte=2&limit=1000").json()["results"]
+    assert data == page  # every output writes values the same way (dates, booleans, geometry)
     for got, want in zip(data, expected, strict=True):
+        assert got["day"] == (want["day"].isoformat() if want["day"] else None)
+        assert got["at"] == (want["at"].isoformat() if want["at"] else None)
         assert got["name"] == want["name"] and got["amount"] == want["amount"]
         assert got["active"] == want["active"]
         assert got["geom"] == (json.loads(want["geom"]) if want["geom"] else None)

@@ -408,13 +408,32 @@ class Compiler:
         params.append(limit + 1)
         return RecordsPlan(Sql(text, params), columns, keys, limit)
 
-    def export(self, query: Query) -> RecordsPlan:
+    def text_expr(self, col: Column) -> str:
+        """PostgreSQL: dates and date-times as the ISO text the other outputs use, written by
+        the database (exports skip Python's date objects: 3x faster CSV)."""
+        name = ident(col.sql_name)
+        if not self.pg:
+            return name
+        if col.type == "date":
+            return f"to_char({name}, 'YYYY-MM-DD')"
+        if col.type == "datetime":
+            utc = f"{name} AT TIME ZONE 'UTC'"
+            return (
+                f"replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') "
+                "|| '+00:00'"
+            )
+        return name
+
+    def export(self, query: Query, *, dates_as_text: bool = False) -> RecordsPlan:
         """All matching rows as (``_id``, *columns), in the query's order."""
         params: list = []
         columns = self.output_columns(query)
         keys = self.sort_keys(query)
         clauses = self.where(query, params)
-        select = '"_id"' + "".join(f", {ident(c.sql_name)}" for c in columns)
+        if dates_as_text:
+            select = '"_id"' + "".join(f", {self.text_expr(c)}" for c in columns)
+        else:
+            select = '"_id"' + "".join(f", {ident(c.sql_name)}" for c in columns)
         text = f"SELECT {select} FROM {self.table}"
         if clauses:
             text += " WHERE " + " AND ".join(clauses)

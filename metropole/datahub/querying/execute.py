@@ -216,7 +216,14 @@ def aggregate(spec: TableSpec, query: Query, using: str = "default") -> dict:
     return cached(spec, "aggregate", query, compute, using)
 
 
-def stream_batches(spec: TableSpec, query: Query, using: str = "default", batch=STREAM_BATCH):
+def stream_batches(
+    spec: TableSpec,
+    query: Query,
+    using: str = "default",
+    batch=STREAM_BATCH,
+    *,
+    dates_as_text: bool = False,
+):
     """(columns, iterator of lists of (``_id``, *values) tuples) for the whole query, never
     all in memory.
 
@@ -224,7 +231,7 @@ def stream_batches(spec: TableSpec, query: Query, using: str = "default", batch=
     SQLite: the cursor steps through the result as rows are fetched.
     """
     connection = connections[using]
-    plan = compiler_for(spec, query, using).export(query)
+    plan = compiler_for(spec, query, using).export(query, dates_as_text=dates_as_text)
 
     def batches():
         if connection.vendor == "postgresql":

@@ -71,15 +71,20 @@ class _Buffer:
         return data
 
 
+# The first characters that make spreadsheet_safe (the core's rule) prefix a cell, derived
+# from the function itself so that the fast path below can never disagree with it.
+_FORMULA_FIRST = frozenset(c for c in map(chr, range(128)) if spreadsheet_safe(c + "x") != c + "x")
+
+
 def _csv_converter(col: Column, vendor: str):
     """How a stored value becomes a CSV cell (None: as the database gives it; the csv module
     writes None as an empty cell, numbers with repr and dates in ISO form)."""
     if col.type in ("string", "geometry"):
-        return spreadsheet_safe  # formula injection neutralised (a leading apostrophe)
+        return "text"  # formula injection neutralised (a leading apostrophe)
     if col.type == "boolean":
         return lambda v: None if v is None else ("true" if v else "false")
     if col.type == "datetime" and vendor == "postgresql":
-        return lambda v: None if v is None else v.isoformat()
+        return lambda v: v if v is None or isinstance(v, str) else v.isoformat()
     return None
 
 
@@ -92,12 +97,19 @@ def csv_chunks(columns, batches, vendor):
         for i, col in enumerate(columns, start=1)
         if (conv := _csv_converter(col, vendor)) is not None
     ]
+    texts = [i for i, conv in converters if conv == "text"]
+    others = [(i, conv) for i, conv in converters if conv != "text"]
+    first = _FORMULA_FIRST
     for batch in batches:
         if converters:
             out = []
             for row in batch:
                 row = list(row)
-                for i, conv in converters:
+                for i in texts:
+                    value = row[i]
+                    if value and value[0] in first:
+                        row[i] = spreadsheet_safe(value)
+                for i, conv in others:
                     row[i] = conv(row[i])
                 out.append(row)
             writer.writerows(out)
@@ -123,7 +135,7 @@ def _json_converter(col: Column, vendor: str):
     if col.type == "boolean" and vendor != "postgresql":
         return lambda v: None if v is None else bool(v)
     if col.type in ("date", "datetime") and vendor == "postgresql":
-        return lambda v: None if v is None else v.isoformat()
+        return lambda v: v if v is None or isinstance(v, str) else v.isoformat()
     return None
 
 
@@ -298,7 +310,9 @@ def stream(spec: TableSpec, query: Query, fmt: str, using: str = "default"):
     from django.db import connections
 
     vendor = connections[using].vendor
-    columns, batches = stream_batches(spec, export_query(spec, query, fmt), using)
+    columns, batches = stream_batches(
+        spec, export_query(spec, query, fmt), using, dates_as_text=fmt != "parquet"
+    )
     writer = {
         "csv": csv_chunks,
         "json": json_chunks,
