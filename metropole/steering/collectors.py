@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from metropole.core.exceptions import BadRequest
 from metropole.core.registry import registry
@@ -36,7 +37,7 @@ class StatisticSource:
     """Figures every module contributes to dashboards through the core registry."""
 
     name = "statistic"
-    label = _("platform statistics")
+    label = _lazy("platform statistics")
 
     def _statistics(self):
         # registry.statistics() flattens; keys are namespaced by module here so two
@@ -50,6 +51,16 @@ class StatisticSource:
     def choices(self, territory=None) -> list[Choice]:
         return [Choice(key, str(s.label), str(s.unit)) for key, s in self._statistics()]
 
+    def check(self, key: str, params: dict) -> None:
+        keys = {c.key for c in self.choices()}
+        if key not in keys:
+            raise BadRequest(
+                _("Unknown figure"),
+                _("%(key)r is not a figure of %(source)s (known: %(known)s).")
+                % {"key": key, "source": self.name, "known": ", ".join(sorted(keys))},
+                field="collector",
+            )
+
     def compute(self, key: str, territory, params: dict) -> Decimal:
         for name, statistic in self._statistics():
             if name == key:
@@ -57,7 +68,86 @@ class StatisticSource:
         raise KeyError(key)
 
 
-SOURCES = {source.name: source for source in (StatisticSource(),)}
+class DatahubSource:
+    """An aggregate (count, sum, avg, min, max) over a published resource of the data hub,
+    computed by its query engine: "datahub:<resource uid or number>" with params
+    {"aggregate": "sum(montant)", "query": "annee=2020&commune=59350"} (the hub's URL
+    filter grammar). Only published resources (readable by anyone) can feed indicators."""
+
+    name = "datahub"
+    label = _lazy("data hub query")
+
+    def _query(self, params: dict):
+        from django.http import QueryDict
+
+        from metropole.datahub.querying.parse import from_params
+
+        aggregate = (params or {}).get("aggregate") or "count"
+        query = QueryDict((params or {}).get("query", "") or "", mutable=True)
+        for reserved in ("aggregate", "group_by", "sort", "limit", "cursor"):
+            query.pop(reserved, None)
+        query.setlist("aggregate", [aggregate])
+        return from_params(dict(query.lists()))
+
+    def _spec(self, key: str):
+        from django.contrib.auth.models import AnonymousUser
+
+        from metropole.datahub.queries import table_spec_for
+
+        return table_spec_for(AnonymousUser(), key)
+
+    def choices(self, territory=None) -> list[Choice]:
+        from metropole.datahub.models import Resource
+
+        resources = Resource.objects.filter(current_version__isnull=False).select_related("dataset")
+        return [
+            Choice(str(r.uid), f"{r.dataset.title} — {r.title} ({_('count of rows')})")
+            for r in resources[:200]
+        ]
+
+    def check(self, key: str, params: dict) -> None:
+        from metropole.datahub.querying.execute import compiler_for
+
+        spec, query = self._spec(key), self._query(params)
+        if len(query.aggregates) != 1:
+            raise BadRequest(
+                _("One aggregate"),
+                _("An indicator takes one figure: give one aggregate, e.g. count or sum(col)."),
+                field="collector_params",
+            )
+        compiler_for(spec, query).aggregate(query)  # names and types checked, nothing run
+
+    def compute(self, key: str, territory, params: dict) -> Decimal:
+        from metropole.datahub.querying.execute import aggregate
+
+        query = self._query(params)
+        result = aggregate(self._spec(key), query)
+        label = query.aggregates[0].label
+        value = result["groups"][0].get(label) if result["groups"] else None
+        if value is None:
+            raise BadRequest(
+                _("No value"),
+                _("The query %(label)s returned nothing for this resource.") % {"label": label},
+                field="collector_params",
+            )
+        return Decimal(str(value))
+
+
+def _default_sources() -> dict:
+    from django.apps import apps
+
+    sources = [StatisticSource()]
+    if apps.is_installed("metropole.datahub"):
+        try:
+            from metropole.datahub.querying import execute  # noqa: F401
+        except ImportError:  # the hub without its query engine: no source
+            pass
+        else:
+            sources.append(DatahubSource())
+    return {source.name: source for source in sources}
+
+
+SOURCES = _default_sources()
 
 
 def register_source(source) -> None:
@@ -70,7 +160,7 @@ def _split(collector: str) -> tuple[str, str]:
     return source, key
 
 
-def check_collector(collector: str) -> None:
+def check_collector(collector: str, params: dict | None = None) -> None:
     source_name, key = _split(collector)
     source = SOURCES.get(source_name)
     if source is None:
@@ -80,14 +170,7 @@ def check_collector(collector: str) -> None:
             % {"source": source_name, "known": ", ".join(sorted(SOURCES))},
             field="collector",
         )
-    keys = {c.key for c in source.choices()}
-    if key not in keys:
-        raise BadRequest(
-            _("Unknown figure"),
-            _("%(key)r is not a figure of %(source)s (known: %(known)s).")
-            % {"key": key, "source": source_name, "known": ", ".join(sorted(keys))},
-            field="collector",
-        )
+    source.check(key, params or {})
 
 
 def all_choices(territory=None) -> list[tuple[str, str]]:
@@ -103,7 +186,7 @@ def collect(indicator: Indicator, *, today=None, actor=None):
     from . import services
 
     source_name, key = _split(indicator.collector)
-    check_collector(indicator.collector)
+    check_collector(indicator.collector, indicator.collector_params)
     territory = indicator.plan.territory
     value = SOURCES[source_name].compute(key, territory, indicator.collector_params or {})
     return services.record_value(

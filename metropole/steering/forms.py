@@ -186,6 +186,20 @@ class IndicatorForm(forms.Form):
     owner_name = forms.CharField(label=_("Owner (service)"), max_length=200, required=False)
     frequency = forms.ChoiceField(label=_("Collection frequency"), choices=Frequency.choices)
     collector = forms.ChoiceField(label=_("Automatic collection"), required=False)
+    collector_aggregate = forms.CharField(
+        label=_("Data hub figure"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "For a data hub source: count, sum(column), avg(column), min(column) or max(column)."
+        ),
+    )
+    collector_query = forms.CharField(
+        label=_("Data hub filters"),
+        required=False,
+        max_length=500,
+        help_text=_("For a data hub source, e.g. annee=2024&commune=Lille."),
+    )
     node = forms.TypedChoiceField(label=_("Branch"), coerce=int, required=False, empty_value=None)
     action = forms.TypedChoiceField(label=_("Action"), coerce=int, required=False, empty_value=None)
 

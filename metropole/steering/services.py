@@ -581,7 +581,7 @@ def _validate_indicator(indicator: Indicator) -> None:
             setattr(indicator, field, parse_value(indicator, raw, field=field))
     _require_inside(plan, indicator.target_date, "target_date")
     if indicator.collector:
-        check_collector(indicator.collector)
+        check_collector(indicator.collector, indicator.collector_params)
 
 
 def parse_value(indicator: Indicator, raw, *, unit: str | None = None, field="value") -> Decimal:

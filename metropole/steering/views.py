@@ -394,6 +394,9 @@ def indicator_create(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        aggregate, query = data.pop("collector_aggregate"), data.pop("collector_query")
+        if data["collector"].startswith("datahub:"):
+            data["collector_params"] = {"aggregate": aggregate or "count", "query": query}
         data["node"] = plan.nodes.filter(pk=data["node"]).first() if data["node"] else None
         data["action"] = plan.actions.filter(pk=data["action"]).first() if data["action"] else None
         try:
