@@ -209,6 +209,14 @@ class RequestDetailOut(RequestOut):
     answers: dict
     events: list[EventOut]
 
+    @staticmethod
+    def resolve_answers(obj):
+        return obj.data
+
+    @staticmethod
+    def resolve_events(obj):
+        return obj.history
+
 
 class TransitionOut(Schema):
     index: int
@@ -241,8 +249,7 @@ def request_detail(request, code: str):
     if not request.user.has_perm("procedures.view_request", obj):
         raise PermissionDenied("Not allowed", "You cannot see this request.")
     for_agent = request.user.has_perm("procedures.handle_request", obj)
-    obj.answers = obj.data
-    obj.events = queries.visible_events(obj, for_agent=for_agent)
+    obj.history = queries.visible_events(obj, for_agent=for_agent)
     return obj
 
 

@@ -1,13 +1,13 @@
 """Reads of the procedures module, scoped and without N+1."""
 
 import statistics as stats
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from metropole.core.exceptions import NotFound
+from metropole.core.exceptions import BadRequest, NotFound
 from metropole.core.queries import territories_administered_by
 
 from .models import DRAFT, Form, Request
@@ -118,26 +118,32 @@ def queue(
     )
 
 
-def keyset_page(qs, after: str | None, size: int = 50):
-    """One page of the queue after a cursor "<submitted_at iso>_<id>" (keyset pagination:
-    no OFFSET, no COUNT over the whole queue). Returns (rows, next_cursor)."""
-    from datetime import datetime
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+
+def _cursor(request) -> str:
+    micros = (request.submitted_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{request.pk}"
+
+
+def keyset_page(qs, after: str | None, size: int = 50):
+    """One page of the queue after a cursor "<submitted_at in µs>_<id>" (keyset pagination:
+    no OFFSET, no COUNT over the whole queue, so a page costs the same at any depth).
+    Returns (rows, next_cursor)."""
     if after:
         try:
-            when, pk = after.rsplit("_", 1)
-            when = datetime.fromisoformat(when)
-            pk = int(pk)
+            micros, pk = (int(part) for part in after.split("_", 1))
         except ValueError:
-            when = None
-        if when is not None:
-            qs = qs.filter(Q(submitted_at__lt=when) | Q(submitted_at=when, id__lt=pk))
+            raise BadRequest(
+                "Invalid cursor", "Use the `next` value of the previous page.", field="after"
+            ) from None
+        when = EPOCH + timedelta(microseconds=micros)
+        qs = qs.filter(Q(submitted_at__lt=when) | Q(submitted_at=when, id__lt=pk))
     rows = list(qs[: size + 1])
     cursor = None
     if len(rows) > size:
         rows = rows[:size]
-        last = rows[-1]
-        cursor = f"{last.submitted_at.isoformat()}_{last.pk}"
+        cursor = _cursor(rows[-1])
     return rows, cursor
 
 
