@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from rdflib import BNode, Graph, Literal, URIRef
@@ -76,14 +77,21 @@ SOURCE_FORMATS = {
 
 
 def exportable_datasets(metropole):
-    """Public published datasets of `metropole` and its territories, in a stable order."""
-    return (
+    """Public published datasets of `metropole` and its territories, in a stable order.
+
+    Datasets harvested from another catalogue are left out: their own publisher exports
+    them, and a portal that harvests both (data.gouv.fr) would otherwise list them twice
+    (and two hubs harvesting each other would copy each other's copies forever)."""
+    qs = (
         Dataset.objects.filter(status=DatasetStatus.PUBLISHED, access=Access.PUBLIC)
         .filter(Q(territory=metropole) | Q(territory__metropole=metropole))
         .select_related("territory", "organisation")
         .prefetch_related("themes", "spatial", "resources__current_version")
         .order_by("pk")
     )
+    if apps.is_installed("metropole.harvest"):
+        qs = qs.filter(harvested_record__isnull=True)
+    return qs
 
 
 @dataclass(frozen=True)
