@@ -136,7 +136,9 @@ def free_slots(agenda, appointment_type, first: date, last: date, now=None) -> l
     duration = timedelta(minutes=appointment_type.duration_minutes)
     steps = math.ceil(appointment_type.duration_minutes / agenda.slot_minutes)
     week = weekly_hours(agenda.hours_source)
-    agents = list(Agent.objects.filter(agenda=agenda, active=True).values_list("pk", flat=True))
+    agents = list(
+        Agent.objects.filter(agenda=agenda, active=True).order_by("pk").values_list("pk", flat=True)
+    )
     if not agents or not week:
         return []
     lo, hi = _local(first, time.min), _local(last, time.max)

@@ -116,9 +116,7 @@ def agenda(request, pk):
 
 def _start_from(request) -> datetime:
     try:
-        return datetime.fromtimestamp(
-            int(request.GET.get("t") or request.POST.get("t")), UTC
-        )
+        return datetime.fromtimestamp(int(request.GET.get("t") or request.POST.get("t")), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         raise Http404 from None
 
