@@ -450,7 +450,8 @@ def test_user_text_never_reaches_the_sql(table):
     assert execute.records(table, query)["results"] == []
 
 
-def test_responses_are_cached_per_version(table, rows):
+def test_responses_are_cached_per_version(table, rows, settings):
+    settings.DATAHUB_QUERY_CACHE_MIN_MS = 0
     query = from_params({"city": ["Lille"]})
     first = execute.records(table, query)
     with connection.cursor() as cursor:
@@ -460,3 +461,13 @@ def test_responses_are_cached_per_version(table, rows):
     from dataclasses import replace
 
     assert execute.records(replace(table, cache_key="rv-next"), query)["results"] == []
+
+
+def test_only_answers_that_cost_something_are_cached(table, settings):
+    settings.DATAHUB_QUERY_CACHE_MIN_MS = 60_000
+    query = from_params({"city": ["Roubaix"]})
+    first = execute.records(table, query)
+    with connection.cursor() as cursor:
+        ref = f'"{table.schema}"."{table.table}"' if table.schema else f'"{table.table}"'
+        cursor.execute(f"DELETE FROM {ref}", [])
+    assert first["results"] and execute.records(table, query)["results"] == []

@@ -107,8 +107,12 @@ def cached(spec: TableSpec, kind: str, query: Query, compute, using: str = "defa
     hit = cache.get(key)
     if hit is not None:
         return hit
+    start = time.monotonic()
     result = compute()
-    cache.set(key, result, int(setting("DATAHUB_QUERY_CACHE_SECONDS", 300)))
+    # Only answers that cost something are stored: storing one in the database cache costs
+    # several statements, more than a cheap indexed query.
+    if (time.monotonic() - start) * 1000 >= int(setting("DATAHUB_QUERY_CACHE_MIN_MS", 20)):
+        cache.set(key, result, int(setting("DATAHUB_QUERY_CACHE_SECONDS", 300)))
     return result
 
 
