@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 
 from metropole.core.api_auth import person_auth
 from metropole.core.exceptions import NotFound
@@ -120,7 +121,7 @@ def source_create(request, payload: SourceIn):
         schedule=payload.schedule,
         pull_data=payload.pull_data,
     )
-    return 201, source
+    return Status(201, source)
 
 
 @router.get("/sources/{pk}", response=SourceOut, url_name="harvest_source")
@@ -139,7 +140,7 @@ def source_run(request, pk: int):
     """Harvest the source now, in the background; poll its runs."""
     source = _source(request, pk)
     services.request_run(request.user, source)
-    return 202, {"detail": "Harvest requested.", "runs": f"/api/harvest/sources/{pk}/runs"}
+    return Status(202, {"detail": "Harvest requested.", "runs": f"/api/harvest/sources/{pk}/runs"})
 
 
 @router.get("/sources/{pk}/runs", response=list[RunOut], url_name="harvest_source_runs")

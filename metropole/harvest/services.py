@@ -245,8 +245,6 @@ def _apply_safely(source, remote: RemoteDataset, actor, state: _Run, now) -> Non
     except PlatformError as error:
         run.failed += 1
         detail = f"{error.title}: {error.detail}" if error.detail else str(error.title)
-        if error.field:
-            detail += f" (field {error.field})"
         state.note("error", detail, remote.remote_id)
         return
     except Exception as error:  # a bug must not stop the whole run; it is logged
