@@ -25,3 +25,77 @@ class BookingForm(forms.Form):
 
 class WaitingForm(forms.Form):
     email = forms.EmailField(label=_("Your e-mail"))
+
+
+class AgendaForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    service = forms.ModelChoiceField(label=_("Service"), queryset=None, required=False)
+    place_name = forms.CharField(label=_("Place"), max_length=200, required=False)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    opening_hours_text = forms.CharField(
+        label=_("Opening hours"),
+        required=False,
+        help_text=_(
+            "E.g. “Mo-Fr 09:00-12:00,13:30-17:00; Sa 09:00-12:00”. Empty: the town hall's hours."
+        ),
+    )
+    slot_minutes = forms.IntegerField(
+        label=_("Grid step (minutes)"), min_value=5, max_value=240, initial=15
+    )
+    closed_on_school_holidays = forms.BooleanField(
+        label=_("Closed during school holidays"), required=False
+    )
+    active = forms.BooleanField(label=_("Open to booking"), required=False, initial=True)
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        from metropole.catalogue.models import Service
+
+        self.fields["service"].queryset = Service.objects.filter(territory=territory)
+
+
+class TypeForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=5, max_value=480, initial=30
+    )
+    min_delay_hours = forms.IntegerField(
+        label=_("Book at least (hours before)"), min_value=0, initial=2
+    )
+    max_delay_days = forms.IntegerField(
+        label=_("Book at most (days before)"), min_value=1, initial=60
+    )
+    mode = forms.ChoiceField(label=_("How"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Mode
+
+        self.fields["mode"].choices = Mode.choices
+
+
+class AgentForm(forms.Form):
+    name = forms.CharField(label=_("Name of the agent or counter"), max_length=200)
+
+
+class AbsenceForm(forms.Form):
+    agent = forms.ModelChoiceField(label=_("Agent"), queryset=None)
+    start = forms.DateTimeField(
+        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    end = forms.DateTimeField(
+        label=_("To"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, agenda, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = agenda.agents.filter(active=True)
+
+
+class ClosureForm(forms.Form):
+    first_day = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    last_day = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)

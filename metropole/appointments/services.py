@@ -394,3 +394,129 @@ def erase_personal_data(user) -> None:
     """Appointments stay for the statistics, without the person."""
     Appointment.objects.filter(user=user).update(user=None, name="—", email="", phone="")
     WaitingEntry.objects.filter(user=user).delete()
+
+
+# --- agendas (back-office) ---------------------------------------------------------------
+
+
+def _hours(text: str) -> list:
+    try:
+        return slots.parse_osm_hours(text)
+    except ValueError as error:
+        raise BadRequest(
+            _("Opening hours not understood"), str(error), field="opening_hours"
+        ) from None
+
+
+@transaction.atomic
+def save_agenda(actor, territory, *, agenda=None, **values):
+    """Create or update an agenda of `territory`. `opening_hours` is text in the OSM
+    syntax; empty means the town hall's hours."""
+    from .models import Agenda
+
+    require_perm(actor, "appointments.manage_agenda", territory)
+    name = (values.get("name") or "").strip()
+    if not name:
+        raise BadRequest(_("Missing name"), _("Give the agenda a name."), field="name")
+    service = values.get("service")
+    if service is not None and service.territory_id != territory.pk:
+        raise BadRequest(
+            _("Wrong service"), _("Choose a service of this territory."), field="service"
+        )
+    hours = _hours(values.get("opening_hours_text", ""))
+    if not hours and not (territory.town_hall or {}).get("opening_hours"):
+        raise BadRequest(
+            _("Opening hours needed"),
+            _("This territory has no published town hall hours: write the agenda's hours."),
+            field="opening_hours",
+        )
+    created = agenda is None
+    agenda = agenda or Agenda(territory=territory)
+    agenda.name = name
+    agenda.service = service
+    agenda.place_name = (values.get("place_name") or "").strip()
+    agenda.address = (values.get("address") or "").strip()
+    agenda.opening_hours = hours
+    agenda.slot_minutes = values.get("slot_minutes") or 15
+    agenda.closed_on_school_holidays = bool(values.get("closed_on_school_holidays"))
+    agenda.active = bool(values.get("active", True))
+    agenda.save()
+    audit(
+        actor,
+        "appointments.agenda_created" if created else "appointments.agenda_updated",
+        territory,
+        agenda,
+    )
+    return agenda
+
+
+@transaction.atomic
+def add_type(actor, agenda, *, name, duration_minutes, min_delay_hours, max_delay_days, mode):
+    require_perm(actor, "appointments.manage_agenda", agenda.territory)
+    if max_delay_days * 24 <= min_delay_hours:
+        raise BadRequest(
+            _("Delays do not fit"),
+            _("The maximum delay must be longer than the minimum delay."),
+            field="max_delay_days",
+        )
+    kind = AppointmentType.objects.create(
+        agenda=agenda,
+        name=name.strip(),
+        duration_minutes=duration_minutes,
+        min_delay_hours=min_delay_hours,
+        max_delay_days=max_delay_days,
+        mode=mode,
+    )
+    audit(actor, "appointments.type_added", agenda.territory, agenda, type=kind.name)
+    return kind
+
+
+@transaction.atomic
+def add_agent(actor, agenda, *, name):
+    from .models import Agent
+
+    require_perm(actor, "appointments.manage_agenda", agenda.territory)
+    agent = Agent.objects.create(agenda=agenda, name=name.strip())
+    audit(actor, "appointments.agent_added", agenda.territory, agenda, agent=agent.name)
+    return agent
+
+
+@transaction.atomic
+def add_absence(actor, agent, *, start, end, reason=""):
+    from .models import Absence
+
+    require_perm(actor, "appointments.manage_agenda", agent.agenda.territory)
+    if end <= start:
+        raise BadRequest(
+            _("Dates in the wrong order"), _("The absence must end after it starts."), field="end"
+        )
+    absence = Absence.objects.create(agent=agent, start=start, end=end, reason=reason.strip())
+    audit(
+        actor, "appointments.absence_added", agent.agenda.territory, agent.agenda, agent=agent.name
+    )
+    return absence
+
+
+@transaction.atomic
+def add_closure(actor, agenda, *, first_day, last_day, reason=""):
+    from .models import Closure
+
+    require_perm(actor, "appointments.manage_agenda", agenda.territory)
+    if last_day < first_day:
+        raise BadRequest(
+            _("Dates in the wrong order"),
+            _("The last day comes before the first."),
+            field="last_day",
+        )
+    closure = Closure.objects.create(
+        agenda=agenda, first_day=first_day, last_day=last_day, reason=reason.strip()
+    )
+    audit(
+        actor,
+        "appointments.closure_added",
+        agenda.territory,
+        agenda,
+        first=str(first_day),
+        last=str(last_day),
+    )
+    return closure

@@ -12,6 +12,7 @@ used by the tests and the benchmark.
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -21,7 +22,7 @@ import holidays
 from django.utils import timezone
 from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
 
-from metropole.core.opening_hours import DAYS
+from metropole.core.opening_hours import DAYS, OSM_DAYS
 
 from .models import Absence, Agent, Closure, Hold
 
@@ -224,3 +225,43 @@ def naive_free_slots(agenda, appointment_type, first: date, last: date, now=None
                     start += step
         day += timedelta(days=1)
     return found
+
+
+_OSM_RULE = re.compile(r"^(?P<days>[A-Za-z]{2}(?:-[A-Za-z]{2})?)\s+(?P<times>.+)$")
+_OSM_TIME = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+def parse_osm_hours(text: str) -> list:
+    """Weekly hours written in the OSM opening_hours syntax ("Mo-Fr 09:00-12:00,13:30-17:00;
+    Sa 09:00-12:00") as the reference data's format; ValueError says what is wrong."""
+    result = []
+    for number, rule in enumerate((r.strip() for r in (text or "").split(";")), start=1):
+        if not rule:
+            continue
+        match = _OSM_RULE.match(rule)
+        if not match:
+            raise ValueError(
+                f"rule {number} ({rule!r}): write days then hours, e.g. Mo-Fr 09:00-12:00"
+            )
+        days = match.group("days").split("-")
+        try:
+            first, last = (OSM_DAYS.index(d.capitalize()) for d in (days[0], days[-1]))
+        except ValueError:
+            raise ValueError(
+                f"rule {number}: unknown day in {match.group('days')!r} (Mo Tu We Th Fr Sa Su)"
+            ) from None
+        if last < first:
+            raise ValueError(f"rule {number}: {days[0]} comes after {days[-1]}")
+        intervals = []
+        for span in match.group("times").split(","):
+            m = _OSM_TIME.match(span.strip())
+            if not m:
+                raise ValueError(
+                    f"rule {number}: {span.strip()!r} is not a time range such as 09:00-12:00"
+                )
+            h1, m1, h2, m2 = (int(g) for g in m.groups())
+            if not (0 <= h1 < 24 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60) or (h2, m2) <= (h1, m1):
+                raise ValueError(f"rule {number}: {span.strip()!r} does not end after it starts")
+            intervals.append([f"{h1:02d}:{m1:02d}:00", f"{h2:02d}:{m2:02d}:00"])
+        result.append([DAYS[first], DAYS[last], intervals])
+    return result

@@ -13,7 +13,9 @@ urlpatterns = [
     path("agenda/<int:pk>/reserver/", views.book, name="book"),
     path("agenda/<int:pk>/liste-attente/", views.waiting, name="waiting"),
     path("gestion/<slug:slug>/", views.manage, name="manage"),
+    path("gestion/<slug:slug>/nouvel-agenda/", views.agenda_settings, name="create"),
     path("gestion/<slug:slug>/<int:pk>/", views.day, name="day"),
+    path("gestion/<slug:slug>/<int:pk>/reglages/", views.agenda_settings, name="settings"),
     path("gestion/<slug:slug>/<int:pk>/agenda.ics", views.agenda_ics, name="agenda_ics"),
     path(
         "gestion/<slug:slug>/<int:pk>/statut/<int:appointment_id>/",

@@ -337,3 +337,72 @@ def agenda_ics(request, territory, pk):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="agenda-{item.pk}.ics"'
     return response
+
+
+def _osm_text(hours) -> str:
+    from metropole.core.opening_hours import to_osm
+
+    return to_osm(hours)
+
+
+@territory_permission_required("appointments.manage_agenda")
+def agenda_settings(request, territory, pk=None):
+    """Create an agenda (pk=None) or change one: its hours, types, agents, absences and
+    closures, one small form each."""
+    from .forms import AbsenceForm, AgendaForm, AgentForm, ClosureForm, TypeForm
+
+    item = get_object_or_404(Agenda, pk=pk, territory=territory) if pk else None
+    action = request.POST.get("action", "agenda") if request.method == "POST" else None
+    initial = None
+    if item is not None:
+        initial = {
+            "name": item.name,
+            "service": item.service_id,
+            "place_name": item.place_name,
+            "address": item.address,
+            "opening_hours_text": _osm_text(item.opening_hours),
+            "slot_minutes": item.slot_minutes,
+            "closed_on_school_holidays": item.closed_on_school_holidays,
+            "active": item.active,
+        }
+    forms = {
+        "agenda": AgendaForm(
+            request.POST if action == "agenda" else None, initial=initial, territory=territory
+        )
+    }
+    if item is not None:
+        forms.update(
+            {
+                "type": TypeForm(request.POST if action == "type" else None, prefix="t"),
+                "agent": AgentForm(request.POST if action == "agent" else None, prefix="a"),
+                "absence": AbsenceForm(
+                    request.POST if action == "absence" else None, agenda=item, prefix="b"
+                ),
+                "closure": ClosureForm(request.POST if action == "closure" else None, prefix="c"),
+            }
+        )
+    form = forms.get(action)
+    if form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "agenda":
+                item = services.save_agenda(request.user, territory, agenda=item, **data)
+            elif action == "type":
+                services.add_type(request.user, item, **data)
+            elif action == "agent":
+                services.add_agent(request.user, item, **data)
+            elif action == "absence":
+                services.add_absence(request.user, data.pop("agent"), **data)
+            else:
+                services.add_closure(request.user, item, **data)
+        except PlatformError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.detail)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("appointments:settings", slug=territory.slug, pk=item.pk)
+    return render(
+        request,
+        "appointments/agent/settings.html",
+        _admin_context(request, territory, agenda=item, forms=forms),
+        status=400 if form is not None and form.errors else 200,
+    )

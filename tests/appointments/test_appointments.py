@@ -294,3 +294,96 @@ def test_api_slots_and_booking(agenda_factory, client, citizen):
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert twice.status_code == 409 and twice["Content-Type"] == "application/problem+json"
+
+
+def test_agents_set_up_an_agenda_in_the_back_office(client, commune_agent, commune):
+    from metropole.appointments.models import Agenda
+
+    client.force_login(commune_agent(LILLE_COMMUNE))
+    base = "/rendez-vous/gestion/lille-59350/"
+    bad = client.post(
+        base + "nouvel-agenda/",
+        {
+            "action": "agenda",
+            "name": "Urbanisme",
+            "opening_hours_text": "Monday 9-12",
+            "slot_minutes": 15,
+        },
+    )
+    assert bad.status_code == 400 and "rule 1" in bad.content.decode()
+    made = client.post(
+        base + "nouvel-agenda/",
+        {
+            "action": "agenda",
+            "name": "Urbanisme",
+            "opening_hours_text": "Mo-Fr 09:00-12:00,14:00-16:30; Sa 09:00-11:00",
+            "slot_minutes": 15,
+            "active": "on",
+        },
+    )
+    assert made.status_code == 302
+    agenda = Agenda.objects.get(name="Urbanisme")
+    assert agenda.opening_hours == [
+        ["lundi", "vendredi", [["09:00:00", "12:00:00"], ["14:00:00", "16:30:00"]]],
+        ["samedi", "samedi", [["09:00:00", "11:00:00"]]],
+    ]
+    settings_url = f"{base}{agenda.pk}/reglages/"
+    assert client.post(settings_url, {"action": "agent", "a-name": "Guichet A"}).status_code == 302
+    assert (
+        client.post(
+            settings_url,
+            {
+                "action": "type",
+                "t-name": "Permis",
+                "t-duration_minutes": 45,
+                "t-min_delay_hours": 24,
+                "t-max_delay_days": 30,
+                "t-mode": "video",
+            },
+        ).status_code
+        == 302
+    )
+    agent = agenda.agents.get()
+    wrong = client.post(
+        settings_url,
+        {
+            "action": "absence",
+            "b-agent": agent.pk,
+            "b-start": "2027-01-12T10:00",
+            "b-end": "2027-01-11T10:00",
+        },
+    )
+    assert wrong.status_code == 400 and not agent.absences.exists()
+    assert (
+        client.post(
+            settings_url,
+            {
+                "action": "closure",
+                "c-first_day": "2027-05-14",
+                "c-last_day": "2027-05-14",
+                "c-reason": "Pont",
+            },
+        ).status_code
+        == 302
+    )
+    kind = agenda.types.get()
+    assert kind.mode == "video" and agenda.closures.count() == 1
+    from datetime import date
+
+    may = datetime(2027, 5, 1, tzinfo=slots.LOCAL)
+    open_days = [
+        day
+        for day in (14, 15, 17, 18)
+        if slots.free_slots(agenda, kind, date(2027, 5, day), date(2027, 5, day), now=may)
+    ]
+    # 14 May is the closure, 17 May Whit Monday; Saturday 15 and Tuesday 18 are open.
+    assert open_days == [15, 18]
+    assert slots.free_slots(
+        agenda,
+        kind,
+        date(2027, 5, 18),
+        date(2027, 5, 18),
+        now=datetime(2027, 5, 1, tzinfo=slots.LOCAL),
+    )
+    client.force_login(commune_agent(ROUBAIX))
+    assert client.get(settings_url).status_code == 403

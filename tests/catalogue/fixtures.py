@@ -85,3 +85,13 @@ def agenda_factory(commune):
 def next_weekday(start, weekday: int):
     """The first date on or after `start` falling on `weekday` (0 = Monday)."""
     return start + timedelta(days=(weekday - start.weekday()) % 7)
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Messages raised by services in English, the source language (pages get English
+    through the test client's Accept-Language)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
