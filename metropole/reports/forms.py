@@ -97,3 +97,21 @@ class RerouteForm(forms.Form):
         self.fields["territory"].queryset = Territory.objects.in_metropole(metropole).only(
             "name", "code", "kind"
         )
+
+
+class ReportCategoryForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    group = forms.CharField(label=_("Group"), max_length=100, required=False)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    competence = forms.ModelChoiceField(
+        label=_("Competence"),
+        queryset=None,
+        help_text=_("Decides who receives the reports: the metropole or the commune."),
+    )
+    active = forms.BooleanField(label=_("Offered to the public"), required=False, initial=True)
+
+    def __init__(self, *args, metropole, **kwargs):
+        super().__init__(*args, **kwargs)
+        from metropole.catalogue.models import Competence
+
+        self.fields["competence"].queryset = Competence.objects.filter(metropole=metropole)

@@ -109,6 +109,14 @@ manifest = registry.register(
                 per_territory=True,
                 order=51,
             ),
+            NavEntry(
+                _("Report categories"),
+                "reports:categories",
+                NAV_ADMIN,
+                "reports.manage_categories",
+                per_territory=True,
+                order=53,
+            ),
         ],
         permissions=["reports.handle_report", "reports.manage_categories"],
         statistics=[

@@ -364,3 +364,49 @@ def erase_personal_data(user) -> None:
             supporter_count=F("supporter_count") - 1
         )
     Supporter.objects.filter(user=user).delete()
+
+
+# --- categories (metropole administrators) -----------------------------------------------
+
+
+@transaction.atomic
+def save_category(actor, metropole, *, category: ReportCategory | None = None, **values):
+    """Create or change a report category (also an Open311 service)."""
+    from django.utils.text import slugify
+
+    require_perm(actor, "reports.manage_categories", metropole)
+    name = (values.get("name") or "").strip()
+    if not name:
+        raise BadRequest(_("Missing name"), _("Give the category a name."), field="name")
+    competence = values.get("competence")
+    if competence is None or competence.metropole_id != metropole.pk:
+        raise BadRequest(
+            _("Missing competence"),
+            _("Choose the competence that decides who receives these reports."),
+            field="competence",
+        )
+    created = category is None
+    category = category or ReportCategory(metropole=metropole, slug=slugify(name)[:60])
+    category.name = name
+    category.group = (values.get("group") or "").strip()
+    category.description = (values.get("description") or "").strip()
+    category.competence = competence
+    category.active = bool(values.get("active", True))
+    try:
+        with transaction.atomic():
+            category.save()
+    except IntegrityError:
+        raise Conflict(
+            _("Name already used"),
+            _("A category already has the code “%(code)s”.") % {"code": category.slug},
+            field="name",
+        ) from None
+    audit(
+        actor,
+        "reports.category_created" if created else "reports.category_updated",
+        metropole,
+        category,
+        code=category.slug,
+        competence=competence.code,
+    )
+    return category

@@ -17,6 +17,8 @@ urlpatterns = [
     path("signalements/<int:pk>/satisfaction/", views.satisfaction, name="satisfaction"),
     path("signalements/gestion/<slug:slug>/", views.queue, name="queue"),
     path("signalements/gestion/<slug:slug>/<int:pk>/", views.handle, name="handle"),
+    path("signalements/categories/<slug:slug>/", views.categories, name="categories"),
+    path("signalements/categories/<slug:slug>/<int:pk>/", views.categories, name="category_edit"),
     path("open311/v2/services.<str:fmt>", open311.service_list, name="open311_services"),
     path(
         "open311/v2/services/<slug:code>.<str:fmt>",

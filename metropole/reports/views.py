@@ -316,3 +316,43 @@ def handle(request, territory, pk):
         ),
         status=400 if request.method == "POST" else 200,
     )
+
+
+@territory_permission_required("reports.manage_categories")
+def categories(request, territory, pk=None):
+    from django.shortcuts import get_object_or_404
+
+    from .forms import ReportCategoryForm
+    from .models import ReportCategory
+
+    item = get_object_or_404(ReportCategory, pk=pk, metropole=territory) if pk else None
+    initial = None
+    if item is not None:
+        initial = {
+            "name": item.name,
+            "group": item.group,
+            "description": item.description,
+            "competence": item.competence_id,
+            "active": item.active,
+        }
+    form = ReportCategoryForm(request.POST or None, initial=initial, metropole=territory)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_category(request.user, territory, category=item, **form.cleaned_data)
+        except PlatformError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.detail)
+        else:
+            messages.success(request, _("The category is saved."))
+            return redirect("reports:categories", slug=territory.slug)
+    return render(
+        request,
+        "reports/agent/categories.html",
+        _admin_context(
+            request,
+            territory,
+            categories=queries.categories_of(territory, active_only=False),
+            form=form,
+            editing=item,
+        ),
+        status=400 if form.errors else 200,
+    )

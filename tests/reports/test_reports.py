@@ -377,3 +377,38 @@ def test_open_data_is_anonymised_and_rgpd_erasure(report, citizen, lille):
     services.erase_personal_data(citizen)
     report.refresh_from_db()
     assert report.reporter is None
+
+
+def test_metropole_admins_manage_report_categories(
+    client, report_categories, metropole_admin, competence, commune_agent, lille
+):
+    from metropole.reports.models import ReportCategory
+
+    client.force_login(commune_agent(ROUBAIX))
+    assert client.get(f"/signalements/categories/{lille.slug}/").status_code == 403
+    client.force_login(metropole_admin)
+    made = client.post(
+        f"/signalements/categories/{lille.slug}/",
+        {
+            "name": "Arbre dangereux",
+            "group": "Espaces verts",
+            "competence": competence("environnement").pk,
+            "active": "on",
+        },
+    )
+    assert made.status_code == 302
+    tree = ReportCategory.objects.get(slug="arbre-dangereux")
+    assert tree.competence.code == "environnement" and tree.active
+    again = client.post(
+        f"/signalements/categories/{lille.slug}/",
+        {"name": "Arbre dangereux", "competence": competence("environnement").pk},
+    )
+    assert again.status_code == 400
+    hidden = client.post(
+        f"/signalements/categories/{lille.slug}/{tree.pk}/",
+        {"name": "Arbre dangereux", "competence": competence("voirie").pk},
+    )
+    assert hidden.status_code == 302
+    tree.refresh_from_db()
+    assert not tree.active and tree.competence.code == "voirie"
+    assert "arbre-dangereux" not in client.get("/open311/v2/services.json").content.decode()
