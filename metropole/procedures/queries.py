@@ -113,8 +113,11 @@ def queue(
             if len(search.strip()) == 9
             else qs.filter(summary__icontains=search.strip())
         )
-    return qs.select_related("form__workflow", "commune", "team", "assigned_to").order_by(
-        *QUEUE_ORDER
+    # The answers (data) are not needed in a list: the summary is.
+    return (
+        qs.select_related("form__workflow", "commune", "team", "assigned_to")
+        .defer("data")
+        .order_by(*QUEUE_ORDER)
     )
 
 

@@ -25,7 +25,13 @@ PAGE_SIZE = 50
 
 def _filters(request, territory):
     get = request.GET
-    forms = list(Form.objects.filter(requests__territory=territory).distinct().only("title"))
+    # Procedures that can reach this territory (its own and its metropole's), without
+    # scanning its requests: the cost does not grow with the queue.
+    forms = list(
+        Form.objects.filter(territory_id__in=[territory.pk, territory.metropole_id or 0])
+        .only("title")
+        .order_by("title")
+    )
     teams = list(Team.objects.filter(territory=territory))
     form = next((f for f in forms if str(f.pk) == get.get("form")), None)
     team = next((t for t in teams if str(t.pk) == get.get("team")), None)
