@@ -134,3 +134,30 @@ def test_an_agent_handles_a_report(page, demo, make_user, grant):
     screenshot(page, "services-agent-report")
     page.goto(report.get_absolute_url())
     assert "Une équipe passe demain." in page.inner_text("main")
+
+
+def test_an_agent_sets_up_an_agenda_and_marks_appointments(page, demo, make_user, grant):
+    from metropole.appointments.models import Agenda
+
+    lille = Territory.objects.get(code="59350")
+    agent = make_user("accueil@example.org")
+    grant(agent, lille, Role.AGENT)
+    log_in(page, agent.email, PASSWORD)
+    page.goto(f"/rendez-vous/gestion/{lille.slug}/nouvel-agenda/")
+    assert_accessible(page, "new agenda form")
+    page.fill("#id_name", "Accueil urbanisme")
+    page.fill("#id_opening_hours_text", "Mo-Fr 09:00-12:00")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector(".messages .alert--success")
+    agenda = Agenda.objects.get(name="Accueil urbanisme")
+    page.fill("#id_a-name", "Guichet 1")
+    page.click("main form:has(#id_a-name) button[type=submit]")
+    page.wait_for_selector(".messages .alert--success")
+    page.fill("#id_t-name", "Conseil")
+    page.click("main form:has(#id_t-name) button[type=submit]")
+    page.wait_for_selector(".messages .alert--success")
+    assert agenda.agents.count() == 1 and agenda.types.count() == 1
+    assert_accessible(page, "agenda settings")
+    page.goto(f"/rendez-vous/gestion/{lille.slug}/")
+    assert_accessible(page, "appointments back-office")
+    screenshot(page, "services-agendas")
