@@ -82,14 +82,12 @@ def agenda(request, pk):
         for slot in found:
             by_day.setdefault(slot.start.astimezone(slots.LOCAL).date(), []).append(slot)
         closed = slots.closed_days(item, week, last)
-        days = [
-            {
-                "day": week + timedelta(days=k),
-                "slots": by_day.get(week + timedelta(days=k), []),
-                "closed": closed.get(week + timedelta(days=k)),
-            }
-            for k in range(DAYS_SHOWN)
-        ]
+        hours = slots.weekly_hours(item.hours_source)
+        days = []
+        for k in range(DAYS_SHOWN):
+            day = week + timedelta(days=k)
+            reason = closed.get(day) or (None if day.weekday() in hours else _("not open that day"))
+            days.append({"day": day, "slots": by_day.get(day, []), "closed": reason})
         horizon = (timezone.now() + timedelta(days=chosen.max_delay_days)).date()
         next_week = last + timedelta(days=1) if last < horizon else None
         previous = week - timedelta(days=DAYS_SHOWN)
