@@ -1,6 +1,8 @@
 """Pages of the catalogue: find a service from one's commune, a service page, and the
 back-office where a territory's staff describe their services."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -31,8 +33,8 @@ def index(request):
             context["error"] = error
             matches = []
         if len(matches) == 1:
-            url = f"{_commune_url(matches[0])}"
-            return redirect(url + (f"?q={q}" if q else ""))
+            url = _commune_url(matches[0])
+            return redirect(url + (f"?{urlencode({'q': q})}" if q else ""))
         context["matches"] = matches
     base = queries.services_for(metropole)
     results = queries.search(base, q) if q else None
