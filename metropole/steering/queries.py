@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from metropole.core.exceptions import NotFound
 from metropole.core.models import Territory
@@ -323,6 +324,11 @@ def _indicator_row(indicator) -> IndicatorRow:
     return IndicatorRow(indicator, actual, when, expected, state)
 
 
+INDICATOR_STATES = ("off_track", "on_track", "no_target", "no_data")
+DASHBOARD_INDICATORS = 40
+DASHBOARD_LATE = 20
+
+
 @dataclass
 class Dashboard:
     plan: Plan
@@ -341,6 +347,21 @@ class Dashboard:
     @property
     def off_track(self) -> list[IndicatorRow]:
         return [row for row in self.indicators if row.off_track]
+
+    @property
+    def indicator_states(self) -> dict[str, int]:
+        counts = Counter(row.state for row in self.indicators)
+        return {state: counts.get(state, 0) for state in INDICATOR_STATES}
+
+    def indicators_first(self, limit: int = DASHBOARD_INDICATORS) -> list[IndicatorRow]:
+        """Off-track indicators first, then the others, at most `limit` (the full list is on
+        the indicators page): a plan of 500 indicators stays a light page."""
+        order = {state: i for i, state in enumerate(INDICATOR_STATES)}
+        return sorted(self.indicators, key=lambda r: order[r.state])[:limit]
+
+    @property
+    def late_first(self) -> list[Action]:
+        return self.late[:DASHBOARD_LATE]
 
 
 def dashboard(plan: Plan, filters: Filters | None = None, *, public=False, today=None) -> Dashboard:
@@ -366,8 +387,29 @@ def dashboard(plan: Plan, filters: Filters | None = None, *, public=False, today
         per_commune[code] += 1
         names[code] = name
     for action in actions:
-        action.commune_names = sorted(communes_of.get(action.pk, []))
-    indicators = plan.indicators.select_related("node", "action")
+        action.commune_names = names_of = sorted(communes_of.get(action.pk, []))
+        action.communes_label = (
+            ngettext("%(n)d commune", "%(n)d communes", len(names_of)) % {"n": len(names_of)}
+            if len(names_of) > 5
+            else ", ".join(names_of) or "–"
+        )
+    indicators = plan.indicators.only(
+        "id",
+        "plan_id",
+        "node_id",
+        "action_id",
+        "name",
+        "kind",
+        "unit",
+        "direction",
+        "baseline_value",
+        "baseline_date",
+        "target_value",
+        "target_date",
+        "collector",
+        "is_public",
+        "position",
+    )
     if public:
         indicators = indicators.filter(is_public=True)
     if filters.node:

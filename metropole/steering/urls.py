@@ -9,6 +9,7 @@ urlpatterns = [
     path("nouveau/<slug:slug>/", views.plan_create, name="plan_create"),
     path("plans/<int:pk>/", views.dashboard, name="dashboard"),
     path("plans/<int:pk>/structure/", views.structure, name="structure"),
+    path("plans/<int:pk>/indicateurs/", views.indicators, name="indicators"),
     path("plans/<int:pk>/indicateurs/nouveau/", views.indicator_create, name="indicator_create"),
     path("plans/<int:pk>/import/", views.values_import, name="values_import"),
     path("plans/<int:pk>/instances/", views.meetings, name="meetings"),

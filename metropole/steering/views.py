@@ -121,6 +121,7 @@ def dashboard(request, pk):
             "plan": plan,
             "board": board,
             "charts": charts.dashboard_charts(board),
+            "action_url": reverse("steering:action", kwargs={"pk": 0})[:-2],
             "can_change": request.user.has_perm("steering.change_plan", plan),
             "commune_choices": _commune_choices(plan),
         },
@@ -381,6 +382,20 @@ def document_download(request, pk):
 
 
 # --- indicators ----------------------------------------------------------------------------------
+
+
+@guarded
+def indicators(request, pk):
+    """Every indicator of a plan against its target, off-track first, 100 per page."""
+    from django.core.paginator import Paginator
+
+    plan = queries.get_plan(pk)
+    _allowed(request, "steering.view_plan", plan)
+    rows = queries.dashboard(plan).indicators_first(limit=None)
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request, "steering/indicators.html", {"plan": plan, "page": page, "rows": page.object_list}
+    )
 
 
 @guarded
