@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from metropole.core.charts import bar_chart
 from metropole.core.exceptions import PermissionDenied, PlatformError
-from metropole.core.models import Territory
+from metropole.core.models import Territory, User
 from metropole.core.queries import metropole_communes
 from metropole.core.views.administration import _admin_context
 from metropole.core.views.helpers import territory_permission_required
@@ -163,7 +163,12 @@ def handle(request, code):
                 team = Team.objects.filter(
                     pk=request.POST.get("team") or 0, territory=obj.territory
                 ).first()
-                agent = request.user if request.POST.get("agent") == "me" else None
+                chosen = request.POST.get("agent", "")
+                agent = None
+                if chosen == "me":
+                    agent = request.user
+                elif chosen.isdigit():
+                    agent = get_object_or_404(User, pk=chosen)
                 services.assign(request.user, obj, team=team, agent=agent)
                 messages.success(request, _("Assignment saved."))
             elif action == "comment":
@@ -193,6 +198,9 @@ def handle(request, code):
             events=queries.visible_events(obj, for_agent=True),
             transitions=services.available_transitions(request.user, obj),
             teams=Team.objects.filter(territory=obj.territory),
+            team_members=[m for m in obj.team.members.all() if m.pk != request.user.pk]
+            if obj.team_id
+            else [],
         ),
     )
 

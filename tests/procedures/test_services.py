@@ -244,3 +244,33 @@ def test_signed_tokens_are_salted(procedure, people):
     foreign = signing.dumps(request.code, salt="another-purpose")
     with pytest.raises(PermissionDenied):
         services.check_tracking_token(request, foreign)
+
+
+def test_tick_command_runs_timeouts_and_retention(procedure, people):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    request = submit(procedure, people["citizen"])
+    services.take_transition(people["agent"], request, 0)
+    services.take_transition(people["agent"], request, 1)
+    Request.objects.filter(pk=request.pk).update(wake_at=timezone.now() - timedelta(minutes=1))
+    out = StringIO()
+    call_command("procedures_tick", "--now", stdout=out)
+    request.refresh_from_db()
+    assert request.status == "dropped" and "1 request(s) moved" in out.getvalue()
+    Request.objects.filter(pk=request.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    call_command("procedures_tick", stdout=out)  # queued: the immediate backend runs it
+    request.refresh_from_db()
+    assert request.anonymised_at is not None
+
+
+def test_assign_to_a_member_of_the_team(procedure, people):
+    request = submit(procedure, people["citizen"])
+    services.assign(people["clerk"], request, agent=people["agent"])
+    request.refresh_from_db()
+    assert request.assigned_to == people["agent"]
+    with pytest.raises(BadRequest):
+        services.assign(people["clerk"], request, agent=people["roubaix"])
+    with pytest.raises(BadRequest):
+        services.assign(people["clerk"], request, team=procedure["team"])  # the metropole's
