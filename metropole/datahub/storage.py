@@ -70,29 +70,73 @@ def column_names(columns: list[dict], geolocated: bool) -> list[str]:
     return ["_id", *(c["sql_name"] for c in columns), *(("_lon", "_lat") if geolocated else ())]
 
 
-def write(version, table: pa.Table) -> None:
-    """Append rows (an Arrow table whose column names are the physical ones)."""
-    if table.num_rows == 0:
-        return
-    names = ", ".join(_q(n) for n in table.column_names)
-    if is_postgresql():
-        buffer = io.BytesIO()
-        pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False))
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(
-                f"COPY {table_ref(version)} ({names}) FROM STDIN (FORMAT csv)"
-            ) as copy,
-        ):
-            copy.write(buffer.getbuffer())
-        return
-    arrays = [_sqlite_values(column) for column in table.columns]
-    placeholders = ", ".join("?" for _ in arrays)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table_ref(version)} ({names}) VALUES ({placeholders})",
-            zip(*arrays, strict=True),
+class Writer:
+    """Appends Arrow tables (physical column names) to a version's table.
+
+    PostgreSQL: one `COPY ... FROM STDIN (FORMAT csv)` for the whole load, fed from a
+    queue by psycopg's writer thread, so converting the next batch overlaps with sending
+    this one. SQLite: `executemany` per batch (the caller holds one transaction)."""
+
+    def __init__(self, version, names: list[str]):
+        self.version = version
+        self.names = names
+        self._copy = None
+
+    def __enter__(self):
+        return self
+
+    def _open(self):
+        from psycopg.copy import QueuedLibpqWriter
+
+        self._cursor_context = connection.cursor()
+        cursor = self._cursor_context.__enter__().cursor
+        listed = ", ".join(_q(n) for n in self.names)
+        self._copy_context = cursor.copy(
+            f"COPY {table_ref(self.version)} ({listed}) FROM STDIN (FORMAT csv)",
+            writer=QueuedLibpqWriter(cursor),
         )
+        self._copy = self._copy_context.__enter__()
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if table.column_names != self.names:
+            table = table.select(self.names)
+        if is_postgresql():
+            if self._copy is None:
+                self._open()
+            buffer = io.BytesIO()
+            pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False))
+            self._copy.write(buffer.getvalue())
+            return
+        arrays = [_sqlite_values(column) for column in table.columns]
+        placeholders = ", ".join("?" for _ in arrays)
+        listed = ", ".join(_q(n) for n in self.names)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table_ref(self.version)} ({listed}) VALUES ({placeholders})",
+                zip(*arrays, strict=True),
+            )
+
+    def pause(self, *exc) -> None:
+        """End the running COPY (the connection is needed for something else)."""
+        if self._copy is not None:
+            copy_context, cursor_context = self._copy_context, self._cursor_context
+            self._copy = self._copy_context = self._cursor_context = None
+            try:
+                copy_context.__exit__(*(exc or (None, None, None)))
+            finally:
+                cursor_context.__exit__(*(exc or (None, None, None)))
+
+    def __exit__(self, *exc):
+        self.pause(*exc)
+        return False
+
+
+def write(version, table: pa.Table) -> None:
+    """Append one Arrow table (physical column names) to the version's table."""
+    with Writer(version, table.column_names) as writer:
+        writer.write(table)
 
 
 def _sqlite_values(column) -> list:
@@ -119,19 +163,25 @@ def copy_rows(source, target, sql_names: list[str], geolocated: bool) -> int:
         return cursor.rowcount
 
 
-def finish_table(version, spec) -> list[str]:
-    """Primary key (PostgreSQL) and the query engine's indexes; returns what ran."""
-    statements = []
-    if is_postgresql():
-        statements.append(
-            f"ALTER TABLE {table_ref(version)} ADD CONSTRAINT {_q(version.table_name + '_pk')} "
-            "PRIMARY KEY (_id)"
-        )
-    statements += index_statements(spec)
+def finish_table(version, spec) -> dict[str, float]:
+    """Primary key (PostgreSQL; SQLite's is the rowid) then the query engine's indexes;
+    returns the seconds each took."""
+    import time
+
+    timings = {}
+    started = time.perf_counter()
     with connection.cursor() as cursor:
-        for statement in statements:
+        if is_postgresql():
+            cursor.execute(
+                f"ALTER TABLE {table_ref(version)} "
+                f"ADD CONSTRAINT {_q(version.table_name + '_pk')} PRIMARY KEY (_id)"
+            )
+        timings["primary_key"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        for statement in index_statements(spec):
             cursor.execute(statement)
-    return statements
+        timings["index"] = round(time.perf_counter() - started, 3)
+    return timings
 
 
 def finish_table_indexes(version) -> None:

@@ -116,3 +116,14 @@ def test_bad_input_leaves_the_current_version(resource, load):
     assert resource.current_version_id == good.pk
     assert storage.read_rows(good) == [{"a": 1, "b": 2}]
     assert not storage.table_exists(bad)
+
+
+def test_a_quoted_value_spanning_lines_after_the_sample(resource, load):
+    """The fast parse stops at the first value spanning lines and reads again carefully."""
+    rows = "".join(f"{i},ligne {i}\n" for i in range(1, 3000))
+    text = "rang,texte\n" + rows + '3000,"sur\ndeux lignes"\n3001,fin\n'
+    version = load(resource, text.encode())
+    assert version.status == VersionStatus.READY, version.error_detail
+    assert version.row_count == 3001
+    last = storage.read_rows(version, limit=3001)[-2]
+    assert last == {"rang": 3000, "texte": "sur\ndeux lignes"}

@@ -1,10 +1,10 @@
 """A load, from source file to the swap of the resource's current version.
 
 1. Read: the reader streams batches of text columns; each batch feeds type inference
-   and the personal-data scan, and is spooled to a temporary Arrow IPC file (so the
-   source is parsed once, whatever its format).
-2. Decide: column types (declared by the Table Schema, else inferred), which columns are
-   stored (a column a reviewer removed never is), whether rows are geolocated.
+   and is spooled to a temporary Arrow IPC file (so the source is parsed once, whatever
+   its format).
+2. Decide: column types (declared by the Table Schema, else inferred), personal data
+   (scanned on the first values of the spool), which columns are stored (a column a reviewer removed never is), whether rows are geolocated.
 3. Write: the spool is read back batch by batch, converted to typed arrays, checked
    against the schema; valid rows are written to the version's new table (COPY on
    PostgreSQL), invalid rows are reported — and, when the publisher chose "reject",
@@ -37,8 +37,8 @@ from ..models import (
 )
 from . import schema as table_schema
 from .errors import IngestError
-from .personal import PersonalScan
-from .readers import MAX_REPORTED, check_size, detect_format, open_reader
+from .personal import SAMPLE_VALUES, PersonalScan
+from .readers import MAX_REPORTED, RestartCarefully, check_size, detect_format, open_reader
 from .types import LAT_HEADER, LON_HEADER, ColumnInference, clean_strings, convert, normalise_header
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,6 @@ def _load(version: ResourceVersion) -> None:
 
     # 1. read and spool
     inferences = [ColumnInference(h) for h in headers]
-    scans = [PersonalScan(h) for h in headers]
     spool_dir = _files_dir() / "tmp"
     spool_dir.mkdir(parents=True, exist_ok=True)
     spool_fd, spool_path = tempfile.mkstemp(suffix=".arrow", dir=spool_dir)
@@ -194,31 +193,12 @@ def _load(version: ResourceVersion) -> None:
             pa.field("_lat", pa.float64()),
         ]
         spool_schema = pa.schema(fields)
-        total = 0
-        _progress(
-            version, rows_total=reader.estimated_rows, rows_done=0, report={"phase": "reading"}
-        )
-        with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_file(sink, spool_schema) as spool:
-            for batch in reader.batches():
-                cleaned = [clean_strings(column) for column in batch.columns]
-                for inference, scan, column in zip(inferences, scans, cleaned, strict=True):
-                    inference.feed(column)
-                    scan.feed(column)
-                count = len(batch)
-                nulls = pa.nulls(count, pa.float64())
-                spool.write_batch(
-                    pa.RecordBatch.from_arrays(
-                        [
-                            *cleaned,
-                            batch.rows,
-                            batch.lon if batch.lon is not None else nulls,
-                            batch.lat if batch.lat is not None else nulls,
-                        ],
-                        schema=spool_schema,
-                    )
-                )
-                total += count
-                _progress(version, rows_done=total)
+        for _attempt in range(2):
+            try:
+                total = _spool(version, reader, inferences, spool_path, spool_schema)
+                break
+            except RestartCarefully:
+                inferences = [ColumnInference(h) for h in headers]
         timings["read"] = round(time.perf_counter() - started, 3)
         for error in reader.structural_errors:
             report.add(error["row"], error.get("column"), error["code"], error["message"])
@@ -234,9 +214,7 @@ def _load(version: ResourceVersion) -> None:
 
         # 2. decide the columns
         columns = []
-        for index, (name, inference, scan) in enumerate(
-            zip(headers, inferences, scans, strict=True), start=1
-        ):
+        for index, (name, inference) in enumerate(zip(headers, inferences, strict=True), start=1):
             if name == reader.geometry_column:
                 type_ = "geometry"
             elif name in fixed_types:
@@ -255,9 +233,10 @@ def _load(version: ResourceVersion) -> None:
                     "inferred_type": inference.result(),
                     "declared_type": declared[name].schema_type if name in declared else "",
                     "stored": decision != "removed",
-                    "personal": scan.verdict() if type_ != "geometry" else {"flagged": False},
+                    "personal": {"flagged": False},
                 }
             )
+        _scan_personal_data(columns, spool_path)
         lat = _coordinate_column(columns, LAT_HEADER)
         lon = _coordinate_column(columns, LON_HEADER)
         geolocated = bool(reader.geometry_column) or (lat is not None and lon is not None)
@@ -282,11 +261,16 @@ def _load(version: ResourceVersion) -> None:
                 )
             next_id = storage.copy_rows(previous, version, same, geolocated) + 1
         reject = version.invalid_rows == InvalidRows.REJECT
+        plain = {
+            c["sql_name"]: inference.plain(c["type"])
+            for c, inference in zip(columns, inferences, strict=True)
+        }
         written = 0
         with pa.memory_map(spool_path) as source:
             spool = pa.ipc.open_file(source)
             atomic = transaction.atomic() if not storage.is_postgresql() else _nullcontext()
-            with atomic:
+            names = storage.column_names(stored, geolocated)
+            with atomic, storage.Writer(version, names) as writer:
                 for index in range(spool.num_record_batches):
                     batch = spool.get_batch(index)
                     rows = batch.column("_row")
@@ -300,6 +284,7 @@ def _load(version: ResourceVersion) -> None:
                             column["type"],
                             true_values=field.true_values if field else None,
                             false_values=field.false_values if field else None,
+                            plain=plain[column["sql_name"]],
                         )
                         for position in converted.bad:
                             invalid.add(position)
@@ -344,10 +329,12 @@ def _load(version: ResourceVersion) -> None:
                         table = table.filter(keep)
                     ids = pa.array(range(next_id, next_id + table.num_rows), pa.int64())
                     table = table.add_column(0, "_id", ids)
-                    storage.write(version, table)
+                    writer.write(table)
                     next_id += table.num_rows
                     written += table.num_rows
-                    _progress(version, rows_done=written)
+                    if index % 8 == 7:  # the COPY pauses while progress is recorded
+                        writer.pause()
+                        _progress(version, rows_done=written)
         timings["write"] = round(time.perf_counter() - write_started, 3)
         if reject and report.error_count:
             raise IngestError(
@@ -374,13 +361,63 @@ def _load(version: ResourceVersion) -> None:
     version.geolocated = geolocated
     version.row_count = row_count
     version.invalid_row_count = len(report.invalid_rows)
-    index_started = time.perf_counter()
-    storage.finish_table(version, version.table_spec())
-    timings["index"] = round(time.perf_counter() - index_started, 3)
+    timings.update(storage.finish_table(version, version.table_spec()))
     timings["total"] = round(time.perf_counter() - started, 3)
     version.timings = timings
     version.report = report.as_dict(phase="done", append=bool(previous))
     make_current(version, rows_done=written)
+
+
+def _spool(version, reader, inferences, spool_path, spool_schema) -> int:
+    """Pass 1: every batch feeds type inference and goes to the spool file; returns the
+    number of rows read."""
+    total = 0
+    _progress(version, rows_total=reader.estimated_rows, rows_done=0, report={"phase": "reading"})
+    with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_file(sink, spool_schema) as spool:
+        for batch in reader.batches():
+            cleaned = [clean_strings(column) for column in batch.columns]
+            for inference, column in zip(inferences, cleaned, strict=True):
+                inference.feed(column)
+            count = len(batch)
+            nulls = pa.nulls(count, pa.float64())
+            spool.write_batch(
+                pa.RecordBatch.from_arrays(
+                    [
+                        *cleaned,
+                        batch.rows,
+                        batch.lon if batch.lon is not None else nulls,
+                        batch.lat if batch.lat is not None else nulls,
+                    ],
+                    schema=spool_schema,
+                )
+            )
+            total += count
+            _progress(version, rows_done=total)
+    return total
+
+
+def _scan_personal_data(columns, spool_path) -> None:
+    """The personal-data guard, on the first values of the text and integer columns
+    (numbers, dates and booleans are not personal on their own; an integer may be a NIR
+    or a phone number written without spaces)."""
+    scans = {
+        c["sql_name"]: PersonalScan(c["name"])
+        for c in columns
+        if c["type"] in ("string", "integer")
+    }
+    with pa.memory_map(spool_path) as source:
+        spool = pa.ipc.open_file(source)
+        seen = 0
+        for index in range(spool.num_record_batches):
+            batch = spool.get_batch(index)
+            for sql_name, scan in scans.items():
+                scan.feed(batch.column(sql_name))
+            seen += batch.num_rows
+            if seen >= SAMPLE_VALUES:
+                break
+    for column in columns:
+        if column["sql_name"] in scans:
+            column["personal"] = scans[column["sql_name"]].verdict()
 
 
 class _nullcontext:

@@ -273,6 +273,11 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
+class RestartCarefully(Exception):  # noqa: N818 - a signal, not an error
+    """A CSV row did not fit in fast mode (maybe a quoted value spanning lines): the
+    reader switched to the careful mode and the read must start again."""
+
+
 class CsvReader(Reader):
     def open(self):
         self.encoding = detect_encoding(self.path)
@@ -290,6 +295,10 @@ class CsvReader(Reader):
         self._size = os.path.getsize(self.path)
         self._sample_rows = max(1, len(lines) - 1)
         self._sample_chars = sum(len(line) for line in lines)
+        # Parsing is faster when no quoted value spans lines; if one shows up later, the
+        # read restarts in the careful mode (see RestartCarefully).
+        sample_rows = list(csv.reader(lines, delimiter=self.delimiter))
+        self.careful = any("\n" in v or "\r" in v for row in sample_rows for v in row)
 
     @property
     def estimated_rows(self):
@@ -302,7 +311,12 @@ class CsvReader(Reader):
         ragged: list[int] = []
         expected = len(self.headers)
 
+        restart = []
+
         def on_invalid_row(row):
+            if not self.careful:
+                restart.append(row.number)
+                return "error"
             number = row.number if row.number and row.number > 0 else None
             if number:
                 ragged.append(number)
@@ -320,15 +334,15 @@ class CsvReader(Reader):
             reader = pacsv.open_csv(
                 self.path,
                 read_options=pacsv.ReadOptions(
-                    use_threads=False,
-                    block_size=8 << 20,
+                    use_threads=not self.careful,  # row numbers need one thread
+                    block_size=16 << 20,
                     column_names=names,
                     skip_rows=1,
                     encoding=encoding,
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter,
-                    newlines_in_values=True,
+                    newlines_in_values=self.careful,
                     invalid_row_handler=on_invalid_row,
                 ),
                 convert_options=pacsv.ConvertOptions(
@@ -348,6 +362,9 @@ class CsvReader(Reader):
                 done += count
                 yield Batch(list(record_batch.columns), pa.array(positions))
         except pa.ArrowInvalid as error:
+            if restart:
+                self.careful = True
+                raise RestartCarefully from None
             message = str(error)
             if "UTF8" in message or "utf8" in message.lower():
                 line, offset = first_bad_utf8_line(self.path)

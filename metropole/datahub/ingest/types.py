@@ -41,6 +41,11 @@ PATTERNS = {
     ),
 }
 FAMILIES = tuple(PATTERNS)
+# The same families written without French separators (a plain cast converts them).
+PLAIN = {
+    "integer": r"^[+-]?(0|[1-9][0-9]{0,17})$",
+    "number": r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|\.[0-9]+)$",
+}
 PY_PATTERNS = {
     name: re.compile(pattern.replace("\\x{a0}", "\u00a0").replace("\\x{202f}", "\u202f"))
     for name, pattern in PATTERNS.items()
@@ -70,19 +75,36 @@ class ColumnInference:
     name: str
     candidates: list[str] = field(default_factory=lambda: list(FAMILIES))
     non_empty: int = 0
-    max_length: int = 0
+    # Some numbers are written the French way ("1 234,5"): conversion cannot be a plain cast.
+    french_numbers: bool = False
 
     def feed(self, values: pa.Array) -> None:
         present = values.drop_null()
         if len(present) == 0:
             return
         self.non_empty += len(present)
-        self.max_length = max(self.max_length, pc.max(pc.utf8_length(present)).as_py() or 0)
+        sample = present[:1000]  # most candidates fail on the first values: cheap test first
         still = []
         for family in self.candidates:
-            if pc.all(pc.match_substring_regex(present, PATTERNS[family])).as_py():
+            # Plain numbers first (one regex in the usual case); the French way if not.
+            plain_first = family in PLAIN and not self.french_numbers
+            if plain_first and self._all(sample, present, PLAIN[family]):
                 still.append(family)
+                continue
+            if self._all(sample, present, PATTERNS[family]):
+                still.append(family)
+                if family in PLAIN:
+                    self.french_numbers = True
         self.candidates = still
+
+    @staticmethod
+    def _all(sample, present, pattern) -> bool:
+        if not pc.all(pc.match_substring_regex(sample, pattern)).as_py():
+            return False
+        return (
+            len(present) == len(sample)
+            or pc.all(pc.match_substring_regex(present, pattern)).as_py()
+        )
 
     def result(self) -> str:
         if self.non_empty == 0:
@@ -92,6 +114,14 @@ class ColumnInference:
                 return "string"
             return family
         return "string"
+
+    def plain(self, type_: str) -> bool:
+        """Whether every value is known to be a plain number of `type_` (a cast suffices)."""
+        return (
+            type_ in ("integer", "number")
+            and type_ in self.candidates
+            and not (self.french_numbers)
+        )
 
 
 def clean_strings(values: pa.Array) -> pa.Array:
@@ -117,11 +147,19 @@ class Converted:
     bad: list[int]  # positions (within the batch) of values that do not convert
 
 
-def convert(values: pa.Array, type_: str, *, true_values=None, false_values=None) -> Converted:
+def convert(
+    values: pa.Array, type_: str, *, true_values=None, false_values=None, plain=False
+) -> Converted:
     """Convert cleaned string values to `type_`; values that do not fit become null and
-    their positions are returned."""
+    their positions are returned. `plain`: inference saw that every value is a plain
+    number of this type, so a cast is enough."""
     if type_ in ("string", "geometry"):
         return Converted(values, [])
+    if plain:
+        try:
+            return Converted(pc.cast(values, ARROW_TYPES[type_]), [])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     try:
         result = _convert_vectorised(values, type_, true_values, false_values)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
