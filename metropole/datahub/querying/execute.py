@@ -168,7 +168,9 @@ def records(spec: TableSpec, query: Query, using: str = "default", *, with_count
         with time_limited(using), connection.cursor() as cursor:
             cursor.execute(plan.sql.text, plan.sql.params)
             rows = cursor.fetchall()
-            if with_count:
+            if with_count and not query.cursor and len(rows) <= plan.limit:
+                total, estimate = len(rows), False  # the first page holds every match
+            elif with_count:
                 total, estimate = _count(cursor, spec, query, compiler)
         nkeys = len(plan.sort)
         id_index = next(i for i, (c, _d) in enumerate(plan.sort) if c.sql_name == "_id")
