@@ -185,8 +185,15 @@ class Proposal(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["component", "is_hidden", "-created_at"]),
-            models.Index(fields=["component", "is_hidden", "-support_count"]),
+            # The list's orders end with the primary key (a stable order for pagination);
+            # the indexes carry it, so a page is read from the index, not sorted.
+            models.Index(
+                fields=["component", "is_hidden", "-created_at", "-id"], name="proposal_recent"
+            ),
+            models.Index(
+                fields=["component", "is_hidden", "-support_count", "-id"],
+                name="proposal_supported",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
