@@ -58,7 +58,6 @@ def queue(request, territory):
     filters, forms, teams = _filters(request, territory)
     qs = queries.queue(territory, mine_user=request.user, **filters)
     rows, cursor = queries.keyset_page(qs, request.GET.get("apres"), PAGE_SIZE)
-    statuses = {}
     params = request.GET.copy()
     params.pop("apres", None)
     next_url = None
@@ -90,7 +89,6 @@ def queue(request, territory):
             if territory.is_metropole
             else [],
             transitions=transitions,
-            statuses=statuses,
             first_page=not request.GET.get("apres"),
         ),
     )

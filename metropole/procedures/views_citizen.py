@@ -202,10 +202,7 @@ def draft_review(request, pk):
         except ValueError as exc:  # the e-mail address given for the tracking link
             error = str(exc)
         else:
-            request.session[SESSION_TRACKED] = [
-                *request.session.get(SESSION_TRACKED, []),
-                sent.code,
-            ]
+            _remember(request, sent.code)
             return redirect("procedures:done", code=sent.code)
     pages_with_errors = sorted({e["page"] for e in errors.values()})
     return render(
@@ -231,13 +228,20 @@ def draft_discard(request, pk):
     return redirect("procedures:mine" if request.user.is_authenticated else "procedures:index")
 
 
+def _remember(request, code: str) -> None:
+    """This browser may open the request again without the link (its session only)."""
+    tracked = request.session.get(SESSION_TRACKED, [])
+    if code not in tracked:
+        request.session[SESSION_TRACKED] = [*tracked[-49:], code]
+
+
 def _tracked_request(request, code) -> Request:
     """The request if this visitor may see it as its citizen (or staff)."""
     obj = queries.request_by_code(code)
     token = request.GET.get("cle")
     if token:
         services.check_tracking_token(obj, token)  # refuses expired or foreign links
-        request.session[SESSION_TRACKED] = [*request.session.get(SESSION_TRACKED, []), obj.code]
+        _remember(request, obj.code)
         return obj
     if request.user.has_perm("procedures.view_request", obj):
         return obj
@@ -311,7 +315,7 @@ def answer(request, code, token):
                 },
                 status=exc.status,
             )
-        request.session[SESSION_TRACKED] = [*request.session.get(SESSION_TRACKED, []), obj.code]
+        _remember(request, obj.code)
         messages.success(request, _("Thank you, your answer was sent to the service."))
         return redirect("procedures:status", code=obj.code)
     question = obj.events.filter(kind="info_requested").order_by("-at").first()
@@ -325,11 +329,8 @@ def mine(request):
 
 def attachment(request, code, attachment_id):
     """A file, only to the citizen of the request and the agents handling it."""
-    if request.user.is_authenticated and request.user.has_perm(
-        "procedures.handle_request", queries.request_by_code(code)
-    ):
-        obj = queries.request_by_code(code)
-    else:
+    obj = queries.request_by_code(code)
+    if not request.user.has_perm("procedures.handle_request", obj):
         obj = _tracked_request(request, code)
     item = get_object_or_404(Attachment, pk=attachment_id, request=obj)
     try:
