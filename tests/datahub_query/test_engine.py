@@ -471,3 +471,14 @@ def test_only_answers_that_cost_something_are_cached(table, settings):
         ref = f'"{table.schema}"."{table.table}"' if table.schema else f'"{table.table}"'
         cursor.execute(f"DELETE FROM {ref}", [])
     assert first["results"] and execute.records(table, query)["results"] == []
+
+
+def test_the_timeout_does_not_outlive_the_query(table):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's progress handler is removed on exit (see the slow-statement test)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout", [])
+        before = cursor.fetchone()[0]
+        execute.records(table, from_params({"city": ["Lille"]}))
+        cursor.execute("SHOW statement_timeout", [])
+        assert cursor.fetchone()[0] == before

@@ -46,10 +46,21 @@ def time_limited(using: str = "default", ms: int | None = None):
     connection = connections[using]
     try:
         if connection.vendor == "postgresql":
+            nested = connection.in_atomic_block
             with transaction.atomic(using=using):
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(ms)])
+                    cursor.execute(
+                        "SELECT current_setting('statement_timeout'), "
+                        "set_config('statement_timeout', %s, true)",
+                        [str(ms)],
+                    )
+                    previous = cursor.fetchone()[0]
                 yield
+                if nested:  # the caller's transaction goes on: give it its own timeout back
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT set_config('statement_timeout', %s, true)", [previous]
+                        )
         else:
             connection.ensure_connection()
             raw = connection.connection
