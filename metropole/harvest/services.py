@@ -199,7 +199,9 @@ def run_source(source: HarvestSource, now=None) -> HarvestRun:
                 state.note("error", message, remote_id)
             for remote in page.datasets:
                 if remote.remote_id in seen:
-                    state.note("warning", "listed twice; the second is ignored", remote.remote_id)
+                    state.note(
+                        "warning", _("listed twice; the second is ignored"), remote.remote_id
+                    )
                     continue
                 seen.add(remote.remote_id)
                 run.seen += 1
@@ -251,12 +253,15 @@ def _apply_safely(source, remote: RemoteDataset, actor, state: _Run, now) -> Non
         log.exception("harvest of %s in source %s failed", remote.remote_id, source.pk)
         run.failed += 1
         state.note(
-            "error", f"unexpected error: {error.__class__.__name__}: {error}", remote.remote_id
+            "error",
+            _("unexpected error: %(error)s") % {"error": f"{error.__class__.__name__}: {error}"},
+            remote.remote_id,
         )
         return
     setattr(run, outcome, getattr(run, outcome) + 1)
     if outcome != "unchanged":
-        state.note("info", outcome, remote.remote_id)
+        label = _("created: %(title)s") if outcome == "created" else _("updated: %(title)s")
+        state.note("info", label % {"title": remote.title}, remote.remote_id)
 
 
 def _dataset_values(source: HarvestSource, remote: RemoteDataset) -> dict:
@@ -402,7 +407,8 @@ def _sync_resources(actor, source, dataset: Dataset, remote: RemoteDataset, note
     if len(wanted) > MAX_DISTRIBUTIONS:
         note(
             "warning",
-            f"{len(wanted)} files listed: only the first {MAX_DISTRIBUTIONS} kept",
+            _("%(n)d files listed: only the first %(kept)d are kept")
+            % {"n": len(wanted), "kept": MAX_DISTRIBUTIONS},
             remote.remote_id,
         )
         wanted = dict(list(wanted.items())[:MAX_DISTRIBUTIONS])
@@ -423,7 +429,11 @@ def _sync_resources(actor, source, dataset: Dataset, remote: RemoteDataset, note
                     remote_url=url,
                 )
             except BadRequest as error:
-                note("warning", f"file {url} skipped: {error.detail}", remote.remote_id)
+                note(
+                    "warning",
+                    _("file %(url)s skipped: %(why)s") % {"url": url, "why": error.detail},
+                    remote.remote_id,
+                )
                 continue
             if not source.pull_data:
                 # Only the address is recorded: the data hub does not download it.
@@ -455,7 +465,10 @@ def _remove_resource(actor, resource: Resource, note, remote_id) -> None:
     require_perm(actor, "datahub.change_dataset", resource.dataset)
     if resource.versions.exists():
         note(
-            "warning", f"file {resource.remote_url} no longer listed; kept (it has data)", remote_id
+            "warning",
+            _("file %(url)s no longer listed; kept (it has loaded data)")
+            % {"url": resource.remote_url},
+            remote_id,
         )
         return
     audit(
@@ -474,8 +487,10 @@ def _archive_removed(source, actor, seen: set[str], state: _Run, now) -> None:
     if not seen and active.exists():
         state.note(
             "warning",
-            "The catalogue listed no dataset: nothing archived (an empty answer is more "
-            "likely a fault of the remote portal than the removal of everything).",
+            _(
+                "The catalogue listed no dataset: nothing archived (an empty answer is more "
+                "likely a fault of the remote portal than the removal of everything)."
+            ),
         )
         return
     for record in gone.select_related("dataset"):
@@ -488,11 +503,13 @@ def _archive_removed(source, actor, seen: set[str], state: _Run, now) -> None:
         except PlatformError as error:
             state.run.failed += 1
             state.note(
-                "error", f"could not archive: {error.detail or error.title}", record.remote_id
+                "error",
+                _("could not archive: %(why)s") % {"why": error.detail or error.title},
+                record.remote_id,
             )
             continue
         state.run.archived += 1
-        state.note("info", "no longer listed: archived", record.remote_id)
+        state.note("info", _("no longer listed: archived"), record.remote_id)
 
 
 def run_due(now=None) -> list[int]:

@@ -32,9 +32,13 @@ def sources(request, territory):
         except PlatformError as error:
             form.add_error(error.field if error.field in form.fields else None, error.detail)
         else:
-            messages.success(
-                request, _("The source is added. Its first harvest starts within minutes.")
-            )
+            if source.next_run_at is None:
+                messages.success(request, _("The source is added. Harvest it when you wish."))
+            else:
+                messages.success(
+                    request,
+                    _("The source is added. Its first harvest starts at the next planned round."),
+                )
             return redirect("harvest:source", slug=territory.slug, pk=source.pk)
     items = [(s, s.last_run) for s in queries.sources_of(territory)]
     return render(

@@ -158,3 +158,20 @@ def test_the_check_names_what_is_missing():
     assert ("dct:publisher", "needs") in problems
     assert ("dct:identifier", "is") in problems
     assert ("dcat:theme", "https://example.org/theme/trees") in problems
+
+
+def test_the_check_command(catalogue):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("dcat_check", stdout=out)
+    assert "3 dataset(s) checked, 0 problem(s)." in out.getvalue()
+    # Strict: the budget has no keywords, contact or coverage dates: said, and an error.
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("dcat_check", "--strict", stdout=out)
+    assert "dcat:contactPoint: recommended property missing" in out.getvalue()
