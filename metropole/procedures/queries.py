@@ -3,7 +3,8 @@
 import statistics as stats
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -141,7 +142,9 @@ def keyset_page(qs, after: str | None, size: int = 50):
                 "Invalid cursor", "Use the `next` value of the previous page.", field="after"
             ) from None
         when = EPOCH + timedelta(microseconds=micros)
-        qs = qs.filter(Q(submitted_at__lt=when) | Q(submitted_at=when, id__lt=pk))
+        # A row-value comparison, (submitted_at, id) < (when, pk): PostgreSQL and SQLite
+        # start the index scan at the cursor (an OR of two conditions would scan from the top).
+        qs = qs.filter(TupleLessThan(Tuple(F("submitted_at"), F("id")), (when, pk)))
     rows = list(qs[: size + 1])
     cursor = None
     if len(rows) > size:
