@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils.csp import CSP
 from django.utils.module_loading import import_string
 from django.views.decorators.csp import csp_override
+from django.views.defaults import page_not_found
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -88,3 +89,11 @@ def http_error(request, exc: HttpError):
 for module in registry:
     if module.api_router:
         api.add_router(module.api_prefix, import_string(module.api_router))
+
+
+def api_aware_page_not_found(request, exception):
+    """Django's 404 view, except under /api/: an address no route matches (e.g. a negative id
+    where the route takes a positive integer) is still answered as a problem+json."""
+    if request.path.startswith("/api/"):
+        return problem(request, 404, "Not found", "No such resource.")
+    return page_not_found(request, exception)

@@ -5,6 +5,8 @@ from django.urls import include, path
 from metropole.api import api
 from metropole.core.registry import registry
 
+handler404 = "metropole.api.api_aware_page_not_found"
+
 api_urls, app_name, namespace = api.urls
 urlpatterns = [
     path("api/", include((api_urls, app_name), namespace=namespace)),
