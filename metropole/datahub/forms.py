@@ -99,10 +99,11 @@ class DatasetForm(forms.Form):
         super().__init__(*args, **kwargs)
         metropole = territory.root
         self.fields["licence"].choices = list(allowed_licences(metropole).items())
-        self.fields["spatial"].choices = [
-            (t.code, t.display_name)
-            for t in Territory.objects.in_metropole(metropole).order_by("kind", "name")
-        ]
+        places = sorted(
+            Territory.objects.in_metropole(metropole),
+            key=lambda t: (not t.is_metropole, t.kind != "ept", t.name),
+        )
+        self.fields["spatial"].choices = [(t.code, t.display_name) for t in places]
         organisations = Organisation.objects.filter(metropole=metropole).order_by("name")
         self.fields["allowed_organisations"].choices = [(o.pk, o.name) for o in organisations]
         if not self.fields["allowed_organisations"].choices:

@@ -234,3 +234,13 @@ def test_dataset_without_data_says_so(client, publisher, make_dataset):
     client.force_login(publisher)
     html = client.get(page_of(dataset)).content.decode()
     assert "This dataset has no file yet." in html
+
+
+def test_the_pages_map_follows_the_tables_filters(client, published):
+    dataset, _resource = published
+    html = client.get(
+        page_of(dataset), {"f1_col": "Commune", "f1_op": "eq", "f1_val": "Roubaix"}
+    ).content.decode()
+    url = re.search(r'data-url="([^"]+)"', html).group(1).replace("&amp;", "&")
+    species = [f["properties"]["Espèce"] for f in json.loads(client.get(url).content)["features"]]
+    assert sorted(species) == ["Tilleul", "Érable"]

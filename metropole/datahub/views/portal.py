@@ -224,9 +224,7 @@ def dataset(request, slug):
                     "api": explore.examples(request, resource, spec, table.get("raw", [])),
                     "downloads": explore.downloads(resource, filters, spec.geolocated),
                     "map_url": (
-                        f"{_map_url(found, resource)}?{filters.query_string()}"
-                        if spec.geolocated
-                        else ""
+                        f"{_map_url(found, resource)}?{urlencode(keep)}" if spec.geolocated else ""
                     ),
                     "map_sample": explore.MAP_SAMPLE,
                 }

@@ -35,6 +35,15 @@
     if (basemap) {
       L.tileLayer(basemap, { attribution: el.getAttribute('data-basemap-attribution') || '', maxZoom: 19 }).addTo(map);
     }
+    var communes = el.getAttribute('data-communes-url');
+    if (communes) {  // the communes' outlines, for a sense of place without a tile server
+      fetch(communes, { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data) { L.geoJSON(data, { interactive: false, style: { color: '#6b7280', weight: 1, fillOpacity: 0.03 } }).addTo(map).bringToBack(); }
+        })
+        .catch(function () {});
+    }
     fetch(el.getAttribute('data-url'), { credentials: 'same-origin', headers: { Accept: 'application/geo+json' } })
       .then(function (r) { if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.json(); })
       .then(function (data) {
@@ -48,6 +57,7 @@
         }).addTo(map);
         if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), { animate: false, maxZoom: 15 }); }
         if (status) { status.textContent = data.features.length + ' ' + text(el, 'shown', 'points'); }
+        el.setAttribute('data-map-points', String(data.features.length));
       })
       .catch(function () {
         if (status) { status.textContent = text(el, 'failed', 'The map could not be loaded.'); status.classList.add('map-result--error'); }

@@ -1,0 +1,125 @@
+"""The data hub in a real browser: a new publisher uploads a CSV, sees the load finish and
+publishes; a visitor finds the dataset, filters the table, builds a chart, sees the map and
+downloads the filtered CSV. axe-core runs on every page on the way."""
+
+from pathlib import Path
+
+import pytest
+
+from metropole.core.models import Role, Territory
+from tests.conftest import LILLE, PASSWORD
+
+from .conftest import assert_accessible, assert_no_horizontal_scroll, log_in, screenshot
+
+TREES = (
+    "Espèce;Commune;Hauteur (m);Plantation;latitude;longitude\n"
+    "Tilleul;Lille;12,5;12/03/1998;50.6366;3.0635\n"
+    "Platane;Lille;20;01/10/1975;50.6310;3.0580\n"
+    "Érable;Roubaix;8;15/11/2010;50.6942;3.1746\n"
+    "Tilleul;Roubaix;10;20/02/2001;50.6900;3.1800\n"
+    "Chêne;Tourcoing;15,2;05/04/1990;50.7239;3.1612\n"
+    "Tilleul;Villeneuve-d'Ascq;9;10/10/2005;50.6233;3.1450\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    settings.DATAHUB_FILES_DIR = tmp_path / "datahub-files"
+    settings.DATAHUB_EXPORTS_DIR = tmp_path / "datahub-exports"
+    from metropole.datahub.models import private_storage
+
+    for name in ("base_location", "location"):
+        private_storage.__dict__.pop(name, None)
+    yield
+    for name in ("base_location", "location"):
+        private_storage.__dict__.pop(name, None)
+
+
+def test_a_new_publisher_uploads_a_csv_and_publishes_then_a_visitor_uses_it(
+    new_context, make_member, tmp_path
+):
+    lille = Territory.objects.get(code=LILLE)
+    agent = make_member("camille.data@lille.example.org", lille, Role.AGENT)
+    csv = tmp_path / "arbres.csv"
+    csv.write_bytes(TREES.encode())
+
+    # --- the publisher ------------------------------------------------------------------
+    page = new_context().new_page()
+    log_in(page, agent.email, PASSWORD)
+    page.goto(f"/administration/{lille.slug}/")
+    page.click("main nav >> text=Data")
+    page.wait_for_selector("main h1:has-text('Data')")
+    assert_accessible(page, "publisher's datasets (empty)")
+    page.click("text=Publish a new dataset")
+    page.fill("#id_title", "Arbres d'alignement")
+    page.fill(
+        "#id_description", "Les arbres plantés le long des rues, avec leur espèce et leur hauteur."
+    )
+    page.check("label:has-text('Everyone (open data)') input")
+    page.check("label:has-text('Environment') input")
+    assert_accessible(page, "new dataset form")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("main h1:has-text('Add a file')")
+    page.fill("#id_title", "Arbres 2025")
+    page.set_input_files("#id_file", str(csv))
+    assert_accessible(page, "add a file")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    screenshot(page, "datahub-after-upload")
+    page.wait_for_selector("text=Loaded: 6 rows.")
+    assert_accessible(page, "load report")
+    screenshot(page, "datahub-load-report")
+    page.click("text=Go on: check and publish")
+    page.click("main button[value=publish]")
+    page.wait_for_selector(".messages >> text=The dataset is published.")
+    assert_accessible(page, "published dataset in the back-office")
+    screenshot(page, "datahub-published")
+
+    # --- a visitor ----------------------------------------------------------------------
+    visitor = new_context().new_page()
+    visitor.goto("/data/")
+    visitor.fill("#q", "arbres")
+    visitor.click("form[role=search] button[type=submit]")
+    visitor.click("main h3 a:has-text('Arbres d')")
+    visitor.wait_for_selector("#table-title")
+    visitor.wait_for_selector(".datahub-map[data-map-points='6']")
+    assert_accessible(visitor, "dataset page")
+    screenshot(visitor, "datahub-dataset")
+
+    visitor.select_option("#f1_col", "Commune")
+    visitor.select_option("#f1_op", "eq")
+    visitor.fill("#f1_val", "Roubaix")
+    visitor.click("text=Show the rows")
+    visitor.wait_for_selector("text=2 rows match.")
+    rows = visitor.locator(".datahub-table tbody tr")
+    assert rows.count() == 2 and "Érable" in rows.all_inner_texts()[0] + rows.all_inner_texts()[1]
+    visitor.wait_for_selector(".datahub-map[data-map-points='2']")
+
+    visitor.select_option("#chart_by", "Espèce")
+    visitor.click("text=Draw the chart")
+    visitor.wait_for_selector("figure.chart svg")
+    assert "Number of rows by Espèce" in visitor.inner_text("figure.chart figcaption")
+    visitor.click("figure.chart summary")
+    figures = visitor.locator("figure.chart tbody tr").all_inner_texts()
+    assert sorted(f.replace("\t", " ") for f in figures) == ["Tilleul 1", "Érable 1"]
+    assert_accessible(visitor, "dataset page with a filter and a chart")
+    screenshot(visitor, "datahub-chart")
+
+    with visitor.expect_download() as download:
+        visitor.click("text=Download CSV")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("_id,Espèce,Commune")
+    assert all("Roubaix" in line for line in lines[1:])
+
+    visitor.set_viewport_size({"width": 375, "height": 740})
+    assert_no_horizontal_scroll(visitor, "dataset page at 375px")
+    screenshot(visitor, "datahub-dataset-375px")
+
+
+def test_the_catalogue_without_javascript(new_context, make_member):
+    """Search, facets and the dataset page's forms are plain links and GET forms."""
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/data/")
+    assert page.locator("main h1").inner_text() == "Open data"
+    assert "0 datasets" in page.inner_text("#results-title")
+    assert_accessible(page, "empty catalogue")
