@@ -1,6 +1,7 @@
 """The data hub's manifest: what it contributes to the platform through the registry."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from metropole.core.registry import (
     NAV_ADMIN,
@@ -76,7 +77,7 @@ manifest = registry.register(
         name=_("Data hub"),
         order=20,
         navigation=[
-            NavEntry(_("Open data"), "datahub:index", NAV_PUBLIC, order=30),
+            NavEntry(pgettext_lazy("menu", "Open data"), "datahub:index", NAV_PUBLIC, order=30),
             NavEntry(
                 _("Data"),
                 "datahub:manage",
