@@ -324,3 +324,26 @@ def test_answers_with_upload_of_bytes_io_name(procedure):
     with pytest.raises(ValueError):
         attachments.check(upload)
     assert attachments.sniff(io.BytesIO(PDF).read(16)) == "application/pdf"
+
+
+def test_demo_is_idempotent_and_linked_from_the_catalogue(client, lille, commune):
+    from metropole.catalogue.demo import load_catalogue_demo
+    from metropole.catalogue.models import Service
+    from metropole.procedures.demo import FORMS, load_demo
+    from metropole.procedures.models import Form, FormField, Team
+
+    lille_commune = commune("59350")
+    lille_commune.has_joined = True
+    lille_commune.save()
+    load_catalogue_demo(lille)
+    load_demo(lille)
+    load_demo(lille)  # a second run changes nothing
+    assert Form.objects.filter(metropole=lille, is_demo=True).count() == 3
+    spec = next(f for f in FORMS if f["slug"] == "acte-etat-civil")
+    assert FormField.objects.filter(form__slug="acte-etat-civil").count() == len(spec["fields"])
+    assert Team.objects.filter(territory=lille_commune, slug="etat-civil").count() == 1
+    form = Form.objects.get(slug="acte-etat-civil")
+    assert form.source and form.service is not None and form.published
+    service = Service.objects.filter(territory=lille_commune, slug="acte-etat-civil").first()
+    page = client.get(service.get_absolute_url()).content.decode()
+    assert "/demarches/acte-etat-civil/" in page

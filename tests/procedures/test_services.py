@@ -274,3 +274,21 @@ def test_assign_to_a_member_of_the_team(procedure, people):
         services.assign(people["clerk"], request, agent=people["roubaix"])
     with pytest.raises(BadRequest):
         services.assign(people["clerk"], request, team=procedure["team"])  # the metropole's
+
+
+def test_manifest_statistics_open_data_and_personal_data(procedure, people, lille):
+    from metropole.core.registry import registry
+    from metropole.core.services import export_personal_data
+
+    for _ in range(5):
+        submit(procedure, people["citizen"])
+    submit(procedure, people["clerk"], channel="counter", counter=procedure["lille_commune"])
+    manifest = registry["procedures"]
+    stats = {s.key: s.compute(lille) for s in manifest.statistics}
+    assert stats["procedure_requests"] == 6 and stats["procedure_requests_online"] == 5
+    rows = list(registry.exports()["procedures.request_volumes"].rows(lille))
+    # five online requests make a group; the single counter request is withheld
+    assert [(r["channel"], r["requests"]) for r in rows] == [("online", 5)]
+    assert "Martin" not in str(rows) and "citizen@example.org" not in str(rows)
+    exported = export_personal_data(people["citizen"])["procedures"]
+    assert len(exported) == 5 and exported[0]["answers"]["name"] == "Martin"
