@@ -1,5 +1,6 @@
 """Read paths of the data hub, scoped by the same rules as rules.py."""
 
+import re
 import uuid
 
 from django.db.models import Count, Q, QuerySet
@@ -117,6 +118,8 @@ def _dataset_lookup(key) -> Q:
     try:
         return Q(uid=uuid.UUID(key))
     except ValueError:
+        if "\x00" in key or len(key) > 200:  # no such slug; PostgreSQL refuses NUL
+            return Q(pk__in=[])
         return Q(slug=key)
 
 
@@ -144,9 +147,9 @@ def _resource_lookup(key) -> Q:
     try:
         return Q(uid=uuid.UUID(key))
     except ValueError:
-        if key.isdigit():
+        if re.fullmatch(r"[0-9]{1,18}", key):
             return Q(pk=int(key))
-        return Q(pk=None)
+        return Q(pk__in=[])
 
 
 def resource_for(user, key, *, manage: bool = False) -> Resource:

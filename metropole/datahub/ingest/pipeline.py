@@ -4,7 +4,8 @@
    and is spooled to a temporary Arrow IPC file (so the source is parsed once, whatever
    its format).
 2. Decide: column types (declared by the Table Schema, else inferred), personal data
-   (scanned on the first values of the spool), which columns are stored (a column a reviewer removed never is), whether rows are geolocated.
+   (scanned on the first values of the spool), which columns are stored (a column a
+   reviewer removed never is), whether rows are geolocated.
 3. Write: the spool is read back batch by batch, converted to typed arrays, checked
    against the schema; valid rows are written to the version's new table (COPY on
    PostgreSQL), invalid rows are reported — and, when the publisher chose "reject",
@@ -200,6 +201,7 @@ def _load(version: ResourceVersion) -> None:
             except RestartCarefully:
                 inferences = [ColumnInference(h) for h in headers]
         timings["read"] = round(time.perf_counter() - started, 3)
+        decide_started = time.perf_counter()
         for error in reader.structural_errors:
             report.add(error["row"], error.get("column"), error["code"], error["message"])
         report.error_count += reader.structural_error_count - len(reader.structural_errors)
@@ -249,6 +251,7 @@ def _load(version: ResourceVersion) -> None:
         # 3. convert, check and write
         _progress(version, rows_total=total, rows_done=0, report={"phase": "writing"})
         write_started = time.perf_counter()
+        timings["decide"] = round(write_started - decide_started, 3)
         storage.create_table(version, stored, geolocated)
         next_id = 1
         if previous is not None:
