@@ -24,10 +24,16 @@ def _workflows(territory):
     return Workflow.objects.filter(territory_id__in=ids)
 
 
-def _services(territory):
+def _services(territory, form=None):
+    """Catalogue services a form may present: the territory's own, and the one it has."""
+    from django.db.models import Q
+
     from metropole.catalogue.models import Service
 
-    return Service.objects.filter(territory=territory, active=True)
+    current = Q(pk=form.service_id) if form is not None and form.service_id else Q(pk__in=[])
+    return Service.objects.filter(Q(territory=territory, active=True) | current).select_related(
+        "territory"
+    )
 
 
 def _apply_error(form, error: PlatformError):
@@ -65,7 +71,7 @@ def form_edit(request, territory, form_id):
         request.POST if "settings" in request.POST else None,
         instance=obj,
         workflows=_workflows(territory),
-        services=_services(territory),
+        services=_services(territory, obj),
     )
     field_form = FieldForm(request.POST if "add_field" in request.POST else None, prefix="new")
     if request.method == "POST":

@@ -326,7 +326,7 @@ def test_answers_with_upload_of_bytes_io_name(procedure):
     assert attachments.sniff(io.BytesIO(PDF).read(16)) == "application/pdf"
 
 
-def test_demo_is_idempotent_and_linked_from_the_catalogue(client, lille, commune):
+def test_demo_is_idempotent_and_linked_from_the_catalogue(client, lille, commune, make_member):
     from metropole.catalogue.demo import load_catalogue_demo
     from metropole.catalogue.models import Service
     from metropole.procedures.demo import FORMS, load_demo
@@ -347,3 +347,23 @@ def test_demo_is_idempotent_and_linked_from_the_catalogue(client, lille, commune
     service = Service.objects.filter(territory=lille_commune, slug="acte-etat-civil").first()
     page = client.get(service.get_absolute_url()).content.decode()
     assert "/demarches/acte-etat-civil/" in page
+    # its settings page offers the commune's service it is attached to, and keeps it
+    client.force_login(make_member("boss@lille.fr", lille))
+    url = f"/demarches/gestion/{lille.slug}/formulaires/{form.pk}/"
+    response = client.post(
+        url,
+        {
+            "settings": "",
+            "title": form.title,
+            "service": form.service_id,
+            "workflow": form.workflow_id,
+            "routing": "commune",
+            "deadline_days": 12,
+            "retention_days": 365,
+            "published": "on",
+            "allow_anonymous": "on",
+        },
+    )
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert form.deadline_days == 12 and form.service == service
