@@ -15,7 +15,8 @@ In a throwaway database on the PostgreSQL server (default 127.0.0.1:5439):
    fresh process: rows/s and peak RSS (flat means the table never sits in memory), next to
    PostgreSQL's own `COPY (SELECT ...) TO STDOUT CSV` read by psycopg.
 
-    .venv/bin/python bench/datahub_query.py [--rows N] [--rounds 40] [--keep]
+    .venv/bin/python bench/datahub_query.py [--rows N] [--rounds 40] [--keep | --reuse DB]
+                                            [--json FILE]
 """
 
 from __future__ import annotations
@@ -321,6 +322,10 @@ def raw_statements(table_spec, endpoint, params):
 
 
 def measure_queries(dsn, table_spec, rounds: int):
+    """Per round, on the same parameters and in a rotating order: the API in the default
+    configuration (rate limit and response cache in the database cache; a miss, as every
+    round asks a new question), the bare query path (no rate limit, no response cache), and
+    the same statements run directly with psycopg."""
     import psycopg
     from django.conf import settings
     from django.core.cache import cache
@@ -329,65 +334,64 @@ def measure_queries(dsn, table_spec, rounds: int):
 
     prefix, urlconf = api_prefix()
     cache.clear()
-    # The default configuration: the response cache is on, and every round asks a question
-    # not asked before (a miss, then the answer is stored), as a stream of distinct users does.
-    settings.DATAHUB_QUERY_CACHE_SECONDS = 300
     client = Client()
     results = []
+
+    def api(endpoint, params, *, bare: bool):
+        settings.DATAHUB_QUERY_RATE_PER_MINUTE = 0 if bare else 10**9
+        settings.DATAHUB_QUERY_CACHE_SECONDS = 0 if bare else 300
+        start = time.perf_counter()
+        response = client.get(f"{prefix}/{endpoint}", params)
+        elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200, response.content[:500]
+        body = response.json()
+        return elapsed, len(body.get("results", body.get("groups", [])))
+
     # ClientCursor: psycopg binds the values into the statement text, as Django does, so that
     # both sides send PostgreSQL the same statements (and get the same plans).
     with (
         psycopg.connect(dsn, autocommit=True, cursor_factory=psycopg.ClientCursor) as raw,
         override_settings(**({"ROOT_URLCONF": urlconf} if urlconf else {})),
     ):
+
+        def direct(endpoint, params):
+            main, count_sql, limit = raw_statements(table_spec, endpoint, params)
+            start = time.perf_counter()
+            with raw.cursor() as cur:
+                cur.execute(*main)
+                fetched = cur.fetchall()
+                if count_sql and len(fetched) > limit:
+                    cur.execute(*count_sql)
+                    cur.fetchall()
+            return (time.perf_counter() - start) * 1000, len(fetched)
+
         for name, endpoint, make in query_cases():
-            api_ms, raw_ms, sizes = [], [], []
+            times = {"api": [], "bare": [], "raw": []}
+            sizes = []
             for i in range(-3, rounds):  # three warm-up rounds
                 params = make(i % 1000)
-                start = time.perf_counter()
-                response = client.get(f"{prefix}/{endpoint}", params)
-                api = (time.perf_counter() - start) * 1000
-                assert response.status_code == 200, response.content[:500]
-                body = response.json()
-                main, count_sql, limit = raw_statements(table_spec, endpoint, params)
-                start = time.perf_counter()
-                with raw.cursor() as cur:
-                    cur.execute(*main)
-                    fetched = cur.fetchall()
-                    if count_sql and len(fetched) > limit:
-                        cur.execute(*count_sql)
-                        cur.fetchall()
-                direct = (time.perf_counter() - start) * 1000
+                runs = [
+                    ("api", lambda p=params, e=endpoint: api(e, p, bare=False)),
+                    ("bare", lambda p=params, e=endpoint: api(e, p, bare=True)),
+                    ("raw", lambda p=params, e=endpoint: direct(e, p)),
+                ]
+                shift = i % 3
+                for key, run in runs[shift:] + runs[:shift]:
+                    elapsed, size = run()
+                    if i >= 0:
+                        times[key].append(elapsed)
                 if i >= 0:
-                    api_ms.append(api)
-                    raw_ms.append(direct)
-                    sizes.append(len(body.get("results", body.get("groups", []))))
-            results.append(
-                {
-                    "name": name,
-                    "api_p50": percentile(api_ms, 50),
-                    "api_p95": percentile(api_ms, 95),
-                    "raw_p50": percentile(raw_ms, 50),
-                    "raw_p95": percentile(raw_ms, 95),
-                    "rows": statistics.median(sizes),
-                }
-            )
-            log(f"  {name}: {results[-1]}")
-        # the same requests without the rate limit (its counters live in the database cache:
-        # about ten statements per request with the default cache backend)
-        settings.DATAHUB_QUERY_RATE_PER_MINUTE = 0
-        for result, (_name, endpoint, make) in zip(results, query_cases(), strict=True):
-            api_ms = []
-            for i in range(rounds):
-                params = make(1000 + i)
-                start = time.perf_counter()
-                response = client.get(f"{prefix}/{endpoint}", params)
-                api_ms.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200
-            result["api_nolimit_p50"] = percentile(api_ms, 50)
-            result["api_nolimit_p95"] = percentile(api_ms, 95)
-        settings.DATAHUB_QUERY_RATE_PER_MINUTE = 10**9
+                    sizes.append(size)
+            result = {"name": name, "rows": statistics.median(sizes)}
+            for key, values in times.items():
+                result[f"{key}_p50"] = percentile(values, 50)
+                result[f"{key}_p95"] = percentile(values, 95)
+            results.append(result)
+            log(f"  {name}: {result}")
         # the response cache, for scale: the same request again
+        settings.DATAHUB_QUERY_RATE_PER_MINUTE = 10**9
+        settings.DATAHUB_QUERY_CACHE_SECONDS = 300
+        settings.DATAHUB_QUERY_CACHE_MIN_MS = 0
         params = query_cases()[0][2](0)
         client.get(f"{prefix}/records", params)
         cached = []
@@ -479,7 +483,9 @@ def run(
             call_command("createcachetable", verbosity=0)
         serve(table_spec)
         log("queries ...")
+        load_before = Path("/proc/loadavg").read_text().split()[0]
         queries, cached_p50 = measure_queries(dsn, table_spec, rounds)
+        load_after = Path("/proc/loadavg").read_text().split()[0]
         exports = []
         for size in sorted({min(100_000, n), min(500_000, n), n}):
             log(f"export of {size} rows ...")
@@ -516,6 +522,8 @@ def run(
         "index_timings": index_timings,
         "queries": queries,
         "cached_p50": cached_p50,
+        "load_average": (load_before, load_after),
+        "cpus": os.cpu_count(),
         "exports": exports,
     }
 
@@ -532,11 +540,12 @@ def report(result: dict) -> str:
                 "rows",
                 "API p50 ms",
                 "API p95 ms",
+                "bare path p50 ms",
+                "bare path p95 ms",
                 "raw SQL p50 ms",
                 "raw SQL p95 ms",
-                "p95 ratio",
-                "API p95 ms, no rate limit",
-                "ratio",
+                "API / raw p95",
+                "bare / raw p95",
             ],
             [
                 [
@@ -544,15 +553,19 @@ def report(result: dict) -> str:
                     fmt_int(q["rows"]),
                     fmt_ms(q["api_p50"]),
                     fmt_ms(q["api_p95"]),
+                    fmt_ms(q["bare_p50"]),
+                    fmt_ms(q["bare_p95"]),
                     fmt_ms(q["raw_p50"]),
                     fmt_ms(q["raw_p95"]),
                     f"{q['api_p95'] / q['raw_p95']:.2f}×",
-                    fmt_ms(q["api_nolimit_p95"]),
-                    f"{q['api_nolimit_p95'] / q['raw_p95']:.2f}×",
+                    f"{q['bare_p95'] / q['raw_p95']:.2f}×",
                 ]
                 for q in result["queries"]
             ],
         ),
+        "",
+        f"Load average {result['load_average'][0]} before the queries and "
+        f"{result['load_average'][1]} after, on {result['cpus']} CPUs.",
         "",
         "A repeated request answered from the response cache: "
         f"p50 {fmt_ms(result['cached_p50'])} ms.",
@@ -586,6 +599,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
     parser.add_argument("--reuse", default="", help="measure on a database kept by --keep")
+    parser.add_argument("--json", default="", help="also write the raw figures to this file")
     parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -596,8 +610,8 @@ def main():
         return
     result = run(rows=args.rows, rounds=args.rounds, keep=args.keep, reuse=args.reuse)
     print(report(result))
-    out = Path(__file__).parent / "results" / "datahub_query.json"
-    out.write_text(json.dumps(result, indent=1, default=str))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
 
 
 if __name__ == "__main__":
