@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from metropole.core.exceptions import BadRequest
 from metropole.core.registry import registry
@@ -37,7 +37,7 @@ class StatisticSource:
     """Figures every module contributes to dashboards through the core registry."""
 
     name = "statistic"
-    label = _lazy("platform statistics")
+    label = gettext_lazy("platform statistics")
 
     def _statistics(self):
         # registry.statistics() flattens; keys are namespaced by module here so two
@@ -75,7 +75,7 @@ class DatahubSource:
     filter grammar). Only published resources (readable by anyone) can feed indicators."""
 
     name = "datahub"
-    label = _lazy("data hub query")
+    label = gettext_lazy("data hub query")
 
     def _query(self, params: dict):
         from django.http import QueryDict
