@@ -116,10 +116,40 @@ def test_a_new_publisher_uploads_a_csv_and_publishes_then_a_visitor_uses_it(
     screenshot(visitor, "datahub-dataset-375px")
 
 
-def test_the_catalogue_without_javascript(new_context, make_member):
-    """Search, facets and the dataset page's forms are plain links and GET forms."""
+def test_the_catalogue_and_dataset_page_without_javascript(new_context, make_member, tmp_path):
+    """Search, facets and the table's filters are plain links and GET forms; the map says
+    that the table lists the same rows. (axe needs JavaScript: it runs in the test above.)"""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from metropole.datahub import services
+
+    lille = Territory.objects.get(code=LILLE)
+    agent = make_member("camille.data@lille.example.org", lille, Role.AGENT)
+    dataset = services.create_dataset(
+        agent,
+        lille,
+        title="Arbres d'alignement",
+        description="Les arbres des rues.",
+        access="public",
+        themes=["ENVI"],
+    )
+    resource = services.add_resource(agent, dataset, title="Arbres 2025")
+    services.upload(agent, resource, SimpleUploadedFile("arbres.csv", TREES.encode()))
+    services.publish(agent, dataset)
+
     page = new_context(java_script_enabled=False).new_page()
     page.goto("/data/")
-    assert page.locator("main h1").inner_text() == "Open data"
-    assert "0 datasets" in page.inner_text("#results-title")
-    assert_accessible(page, "empty catalogue")
+    assert "1 dataset" in page.inner_text("#results-title")
+    page.click("a:has-text('Environment')")
+    assert "theme=ENVI" in page.url and "1 dataset" in page.inner_text("#results-title")
+    page.click("main h3 a:has-text('Arbres d')")
+    assert page.is_visible(".datahub-map-fallback")
+    page.select_option("#f1_col", "Espèce")
+    page.fill("#f1_val", "Tilleul")
+    page.click("text=Show the rows")
+    assert "3 rows match." in page.inner_text("#table")
+    page.select_option("#chart_by", "Commune")
+    page.click("text=Draw the chart")
+    # the chart keeps the table's filter: three lime trees in three communes
+    assert page.locator("figure.chart tbody tr").count() == 3
+    assert "3 rows match." in page.inner_text("#table")

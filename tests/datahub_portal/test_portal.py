@@ -58,6 +58,9 @@ def test_dataset_page_shows_metadata_table_downloads_and_api(client, published):
     assert f"/api/datahub/resources/{resource.uid}/export.csv" in html
     assert f"/api/datahub/resources/{resource.uid}/export.geojson" in html
     assert "urllib.request.urlopen" in html
+    # the examples filter and count by a column whose values repeat, with a real value
+    assert f"{records}?Esp%C3%A8ce=Tilleul&amp;limit=20" in html
+    assert "aggregate?group_by=Esp%C3%A8ce&amp;aggregate=count&amp;sort=-count" in html
     # the map needs the sample's URL
     assert reverse("datahub:map_sample", kwargs={"slug": dataset.slug, "resource": resource.uid})
     assert "data-datahub-map" in html

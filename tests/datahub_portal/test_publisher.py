@@ -341,3 +341,49 @@ def test_an_empty_file_is_refused_next_to_the_file_field(agent_client, dataset):
     assert response.status_code == 200
     assert re.search(r"field--error.*?id_file", html, re.S)
     assert not dataset.resources.exists()
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """A real HTTP server on loopback serving tmp_path (a publisher's web address)."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_file_on_the_web_is_fetched_and_loaded(
+    agent_client, dataset, file_server, trees_csv, django_capture_on_commit_callbacks
+):
+    folder, base = file_server
+    (folder / "arbres.csv").write_bytes(trees_csv)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(
+            url("add_resource", dataset),
+            {
+                "title": "Arbres (web)",
+                "kind": "remote",
+                "remote_url": f"{base}/arbres.csv",
+                "pull_frequency": "WEEKLY",
+            },
+        )
+    resource = dataset.resources.get()
+    assert response["Location"] == url("version", dataset, resource=resource.uid, number=1)
+    resource.refresh_from_db()
+    assert resource.kind == "remote" and resource.current_version.row_count == 6
+    # an address that does not answer: the resource is kept, the publisher is told
+    response = agent_client.post(
+        url("add_resource", dataset),
+        {"title": "Absent", "kind": "remote", "remote_url": f"{base}/absent.csv"},
+        follow=True,
+    )
+    assert "could not be fetched" in response.content.decode()
+    assert dataset.resources.filter(title="Absent", current_version=None).exists()

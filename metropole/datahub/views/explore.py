@@ -242,15 +242,14 @@ def examples(request, resource, spec: TableSpec, sample: list[dict]) -> dict:
     aggregate = request.build_absolute_uri(api_url("datahub_aggregate", resource_id=rid))
     csv = request.build_absolute_uri(api_url("datahub_export", resource_id=rid, fmt="csv"))
     schema = request.build_absolute_uri(api_url("datahub_records_schema", resource_id=rid))
-    first_text = next((c for c in spec.columns if c.type == "string"), None)
-    groupable = first_text or next((c for c in spec.columns if c.type != "geometry"), None)
+    example = _example_column(spec, sample)
     filtered = f"{records}?limit=20"
-    value = None
-    if first_text is not None:
-        value = next((row.get(first_text.name) for row in sample if row.get(first_text.name)), None)
+    if example is not None:
+        value = next((row.get(example.name) for row in sample if row.get(example.name)), None)
         if value is not None:
-            filtered = f"{records}?{urlencode({first_text.name: value, 'limit': 20})}"
+            filtered = f"{records}?{urlencode({example.name: value, 'limit': 20})}"
     grouped = ""
+    groupable = example or next((c for c in spec.columns if c.type != "geometry"), None)
     if groupable is not None:
         grouping = {"group_by": groupable.name, "aggregate": "count", "sort": "-count"}
         grouped = f"{aggregate}?{urlencode(grouping)}"
@@ -276,6 +275,22 @@ def examples(request, resource, spec: TableSpec, sample: list[dict]) -> dict:
         "python": python,
         "docs": request.build_absolute_uri(_docs_url()),
     }
+
+
+def _example_column(spec: TableSpec, sample: list[dict]):
+    """The text column whose values repeat most in the sample (a commune, a category: a good
+    example to filter and count by), rather than an identifier that never repeats."""
+    best, best_distinct = None, None
+    for column in spec.columns:
+        if column.type != "string":
+            continue
+        values = [row.get(column.name) for row in sample if row.get(column.name) not in (None, "")]
+        if not values:
+            continue
+        distinct = len(set(values)) / len(values)
+        if best is None or distinct < best_distinct:
+            best, best_distinct = column, distinct
+    return best
 
 
 def _docs_url() -> str:
