@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from metropole.core.models import Territory
+from metropole.core.models import Organisation, Territory
 
 from . import collectors
 from .models import (
@@ -75,7 +75,13 @@ class ActionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=300)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
     pilot_name = forms.CharField(label=_("Pilot (service or body)"), max_length=200, required=False)
-    partners_text = forms.CharField(label=_("Partners"), max_length=500, required=False)
+    partners = forms.ModelMultipleChoiceField(
+        label=_("Partner organisations"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    partners_text = forms.CharField(label=_("Other partners"), max_length=500, required=False)
     communes = forms.ModelMultipleChoiceField(
         label=_("Communes involved"),
         queryset=Territory.objects.none(),
@@ -96,6 +102,7 @@ class ActionForm(forms.Form):
             (row.node.pk, "— " * row.depth + str(row.node)) for row in nodes
         ]
         if metropole is not None:
+            self.fields["partners"].queryset = Organisation.objects.filter(metropole=metropole)
             self.fields["communes"].queryset = (
                 Territory.objects.communes().filter(metropole=metropole).order_by("name")
             )

@@ -7,6 +7,7 @@ app_name = "steering"
 urlpatterns = [
     path("", views.index, name="index"),
     path("nouveau/<slug:slug>/", views.plan_create, name="plan_create"),
+    path("territoire/<slug:slug>/", views.territory, name="territory"),
     path("plans/<int:pk>/", views.dashboard, name="dashboard"),
     path("plans/<int:pk>/structure/", views.structure, name="structure"),
     path("plans/<int:pk>/indicateurs/", views.indicators, name="indicators"),

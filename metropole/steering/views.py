@@ -128,6 +128,19 @@ def dashboard(request, pk):
     )
 
 
+@guarded
+def territory(request, slug):
+    """Hypervision of a territory: every plan of it (and, for the metropole, of its
+    communes) that the visitor may open, each with its progress, delays, budget, indicators."""
+    place = territory_by_slug(slug)
+    if not request.user.is_authenticated:
+        raise LoginRequired
+    overview = queries.territory_overview(place, request.user)
+    if not overview:
+        _allowed(request, "steering.view_plan", place)
+    return render(request, "steering/territory.html", {"place": place, "overview": overview})
+
+
 def _commune_choices(plan):
     return list(
         Territory.objects.filter(steering_actions__plan=plan)
@@ -206,9 +219,9 @@ def structure(request, pk):
                 if action_form.is_valid():
                     data = action_form.cleaned_data
                     node = plan.nodes.get(pk=data.pop("node"))
-                    communes = data.pop("communes")
+                    communes, partners = data.pop("communes"), data.pop("partners")
                     action = services.add_action(
-                        request.user, plan, node=node, communes=communes, **data
+                        request.user, plan, node=node, communes=communes, partners=partners, **data
                     )
                     messages.success(request, _("Action added."))
                     return redirect("steering:action", pk=action.pk)

@@ -262,3 +262,15 @@ def test_creating_a_plan_and_its_tree_from_the_pages(logged, lille):
     assert Action.objects.get(title="Première action").start == date(2024, 3, 1)
     index = logged.get("/pilotage/").content.decode()
     assert "Nouveau plan" in index
+
+
+def test_the_territory_overview(logged, client, plan, tree, lille, commune, roubaix_agent):
+    roubaix_plan = services.create_plan(
+        roubaix_agent, commune("59512"), title="Roubaix connectée", start=date(2022, 1, 1)
+    )
+    html = logged.get(f"/pilotage/territoire/{lille.slug}/").content.decode()
+    assert plan.title in html and roubaix_plan.title not in html  # a metropole agent
+    client.force_login(roubaix_agent)
+    html = client.get(f"/pilotage/territoire/{commune('59512').slug}/").content.decode()
+    assert roubaix_plan.title in html and plan.title not in html
+    assert client.get(f"/pilotage/territoire/{commune('59599').slug}/").status_code == 403
