@@ -235,7 +235,8 @@ def update_dataset(actor, dataset: Dataset, **values) -> Dataset:
             changed.append(name)
     if dataset.status == DatasetStatus.PUBLISHED and "access" in changed:
         _check_publishable(dataset)
-    dataset.save()
+    # Only what changed: a load may have moved data_updated_at meanwhile.
+    dataset.save(update_fields=[*changed, "updated_at"])
     _apply_relations(dataset, values)
     changed += [k for k in ("themes", "spatial", "allowed_organisations") if k in values]
     compute_quality(dataset)
@@ -287,7 +288,7 @@ def publish(actor, dataset: Dataset) -> Dataset:
     dataset.status = DatasetStatus.PUBLISHED
     dataset.published_at = dataset.published_at or timezone.now()
     dataset.archived_at = None
-    dataset.save()
+    dataset.save(update_fields=["status", "published_at", "archived_at", "updated_at"])
     audit(
         actor,
         "datahub.dataset_published",
@@ -307,7 +308,7 @@ def archive(actor, dataset: Dataset) -> Dataset:
         raise Conflict(_("Not published"), _("Only a published dataset can be archived."))
     dataset.status = DatasetStatus.ARCHIVED
     dataset.archived_at = timezone.now()
-    dataset.save()
+    dataset.save(update_fields=["status", "archived_at", "updated_at"])
     audit(actor, "datahub.dataset_archived", dataset.territory, dataset)
     return dataset
 
@@ -320,7 +321,7 @@ def unpublish(actor, dataset: Dataset) -> Dataset:
         return dataset
     previous = dataset.status
     dataset.status = DatasetStatus.DRAFT
-    dataset.save()
+    dataset.save(update_fields=["status", "updated_at"])
     audit(actor, "datahub.dataset_unpublished", dataset.territory, dataset, previous=previous)
     return dataset
 
@@ -725,6 +726,7 @@ def pull_remote(resource: Resource, actor=None) -> ResourceVersion | None:
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
+        resource.refresh_from_db(fields=["current_version"])
         current = resource.current_version
         _schedule_next_pull(resource)
         if current is not None and current.checksum == digest.hexdigest():
@@ -822,6 +824,7 @@ def refresh_module_export(resource: Resource, actor=None) -> ResourceVersion | N
             out.write("]")
         digest = hashlib.sha256(open(path, "rb").read()).hexdigest()  # noqa: SIM115
         _schedule_next_pull(resource)
+        resource.refresh_from_db(fields=["current_version"])
         if resource.current_version and resource.current_version.checksum == digest:
             return None
         with open(path, "rb") as handle, transaction.atomic():
