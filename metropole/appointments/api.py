@@ -89,7 +89,7 @@ def agenda_list(request, commune: str = Query("", description="INSEE code")):
     return list(queries.agendas_for(place).prefetch_related("types"))
 
 
-@router.get("/agendas/{int:agenda_id}/slots", response=list[SlotOut], url_name="agenda_slots")
+@router.get("/agendas/{agenda_id}/slots", response=list[SlotOut], url_name="agenda_slots")
 def agenda_slots(
     request,
     agenda_id: int,
@@ -105,7 +105,7 @@ def agenda_slots(
 
 
 @router.post(
-    "/agendas/{int:agenda_id}/appointments",
+    "/agendas/{agenda_id}/appointments",
     response={201: AppointmentOut},
     auth=person_auth,
     url_name="agenda_book",

@@ -21,7 +21,7 @@ def agendas_for(territory) -> QuerySet:
 def agenda_detail(pk) -> Agenda:
     try:
         return Agenda.objects.select_related("territory", "service").get(pk=int(pk), active=True)
-    except (Agenda.DoesNotExist, TypeError, ValueError):
+    except (Agenda.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound(
             _("Unknown agenda"), _("No open agenda has the number %(pk)s.") % {"pk": pk}
         ) from None
@@ -30,7 +30,7 @@ def agenda_detail(pk) -> Agenda:
 def type_of(agenda: Agenda, type_id) -> AppointmentType:
     try:
         return agenda.types.get(pk=int(type_id), active=True)
-    except (AppointmentType.DoesNotExist, TypeError, ValueError):
+    except (AppointmentType.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound(
             _("Unknown appointment type"),
             _("This agenda has no appointment type %(id)s.") % {"id": type_id},

@@ -166,7 +166,7 @@ def nearby(request, lat: float, lon: float, category: str = ""):
     ]
 
 
-@router.get("/{int:report_id}", response=ReportOut, url_name="report")
+@router.get("/{report_id}", response=ReportOut, url_name="report")
 def report_detail(request, report_id: int):
     return queries.report_detail(report_id)
 
@@ -186,14 +186,14 @@ def report_create(request, payload: ReportIn):
     return 201, report
 
 
-@router.post("/{int:report_id}/support", auth=person_auth, url_name="report_support")
+@router.post("/{report_id}/support", auth=person_auth, url_name="report_support")
 def report_support(request, report_id: int):
     added = services.support(request.auth, queries.report_detail(report_id))
     return {"added": added}
 
 
 @router.post(
-    "/{int:report_id}/status",
+    "/{report_id}/status",
     response=ReportOut,
     auth=person_auth,
     url_name="report_status",

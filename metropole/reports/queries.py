@@ -64,7 +64,7 @@ def report_detail(pk) -> Report:
         return Report.objects.select_related(
             "category", "territory", "commune", "service", "reporter", "duplicate_of"
         ).get(pk=int(pk))
-    except (Report.DoesNotExist, TypeError, ValueError):
+    except (Report.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound(
             _("Unknown report"), _("No report has the number %(pk)s.") % {"pk": pk}
         ) from None

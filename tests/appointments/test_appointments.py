@@ -387,3 +387,32 @@ def test_agents_set_up_an_agenda_in_the_back_office(client, commune_agent, commu
     )
     client.force_login(commune_agent(ROUBAIX))
     assert client.get(settings_url).status_code == 403
+
+
+def test_reminder_reaches_a_real_smtp_server(agenda_factory, smtp_server):
+    """The reminder travels through SMTP (aiosmtpd on loopback) and is recorded as sent."""
+    from metropole.notifications.models import Notification
+
+    agenda, kind = agenda_factory(agents=1)
+    appointment = services.book(
+        None,
+        kind,
+        first_slot(agenda, kind, days=20).start,
+        name="A",
+        email="person@example.org",
+        base_url="https://metropole.example/",
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(
+        created_at=appointment.start - timedelta(days=5)
+    )
+    smtp_server.messages.clear()
+    assert (
+        services.send_due_reminders(
+            base_url="https://metropole.example/", now=appointment.start - timedelta(hours=47)
+        )
+        == 1
+    )
+    [message] = smtp_server.messages
+    assert message["To"] == "person@example.org"
+    assert "https://metropole.example/rendez-vous/rdv/" in message.get_content()
+    assert Notification.objects.get(source="appointments.reminder").status == "sent"
