@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .types import normalise_header
 
@@ -71,13 +72,13 @@ PLACES = (
 # a town hall's address): they are flagged only when the header says so too.
 NEEDS_HEADER = {"person_name", "address"}
 KIND_LABELS = {
-    "email": "e-mail addresses",
-    "phone": "phone numbers",
-    "nir": "social security numbers (NIR)",
-    "iban": "bank account numbers",
-    "address": "street addresses",
-    "person_name": "names of persons",
-    "birth": "birth dates or ages",
+    "email": gettext_noop("e-mail addresses"),
+    "phone": gettext_noop("phone numbers"),
+    "nir": gettext_noop("social security numbers (NIR)"),
+    "iban": gettext_noop("bank account numbers"),
+    "address": gettext_noop("street addresses"),
+    "person_name": gettext_noop("names of persons"),
+    "birth": gettext_noop("birth dates or ages"),
 }
 CONTENT_SHARE = 0.3  # flagged when at least this share of the sampled values match
 SAMPLE_VALUES = 5_000

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .. import storage
 from ..models import (
@@ -43,6 +44,16 @@ from .readers import MAX_REPORTED, RestartCarefully, check_size, detect_format, 
 from .types import LAT_HEADER, LON_HEADER, ColumnInference, clean_strings, convert, normalise_header
 
 log = logging.getLogger(__name__)
+
+TYPE_LABELS = {
+    "string": gettext_noop("text"),
+    "integer": gettext_noop("whole number"),
+    "number": gettext_noop("number"),
+    "boolean": gettext_noop("yes/no value"),
+    "date": gettext_noop("date"),
+    "datetime": gettext_noop("date and time"),
+    "geometry": gettext_noop("geometry"),
+}
 
 
 class Report:
@@ -298,7 +309,7 @@ def _load(version: ResourceVersion) -> None:
                                 _("“%(value)s” is not a valid %(type)s")
                                 % {
                                     "value": str(raw[position].as_py())[:100],
-                                    "type": _(column["type"]),
+                                    "type": _(TYPE_LABELS[column["type"]]),
                                 },
                             )
                         if field is not None:
