@@ -938,3 +938,67 @@ def compute_quality(dataset: Dataset, now=None) -> int:
 
 def human_limit() -> str:
     return human_size(max_source_bytes())
+
+
+# --- the other modules' open data --------------------------------------------------------
+
+
+def sync_module_exports(metropole: Territory, *, keys=None) -> list[Dataset]:
+    """One dataset per open-data export of the platform's modules (`registry.exports()`),
+    owned by the metropole, with a "module export" resource that the scheduler refreshes.
+
+    Idempotent (datasets are found by their export key). A new dataset is published once
+    its first load is ready, unless the personal-data guard flagged a column: then it
+    stays a draft until a reviewer decides (the modules promise open data; the guard
+    still checks)."""
+    from metropole.core.registry import registry
+
+    from .ingest.pipeline import load_version
+
+    done = []
+    for key, export in registry.exports().items():
+        if key.startswith("datahub.") or (keys is not None and key not in keys):
+            continue
+        resource = (
+            Resource.objects.select_related("dataset")
+            .filter(kind=ResourceKind.MODULE_EXPORT, export_key=key, dataset__territory=metropole)
+            .first()
+        )
+        if resource is None:
+            with transaction.atomic():
+                dataset = Dataset.objects.create(
+                    territory=metropole,
+                    title=str(export.title)[:200],
+                    slug=_unique_slug(f"{export.title} {metropole.code}"),
+                    description=str(export.description),
+                    licence=export.licence,
+                    frequency=Frequency.DAILY,
+                    provenance=f"Export « {key} » de la plateforme ({key.split('.')[0]}).",
+                    access=Access.PUBLIC,
+                )
+                dataset.spatial.add(metropole)
+                resource = Resource.objects.create(
+                    dataset=dataset,
+                    title=str(export.title)[:200],
+                    kind=ResourceKind.MODULE_EXPORT,
+                    export_key=key,
+                    format="json",
+                    pull_frequency=Frequency.DAILY,
+                )
+                audit(None, "datahub.module_export_added", metropole, dataset, export=key)
+        dataset = resource.dataset
+        version = refresh_module_export(resource)
+        if version is not None:
+            load_version(version.pk)
+        resource.refresh_from_db()
+        current = resource.current_version
+        if current is not None and dataset.status == DatasetStatus.DRAFT:
+            current.resource = resource
+            if not current.undecided_personal_columns:
+                Dataset.objects.filter(pk=dataset.pk).update(
+                    status=DatasetStatus.PUBLISHED, published_at=timezone.now()
+                )
+                audit(None, "datahub.dataset_published", metropole, dataset, export=key)
+        compute_quality(dataset)
+        done.append(dataset)
+    return done

@@ -125,3 +125,19 @@ def test_quality_score_follows_metadata_and_freshness(dataset, publisher, resour
     assert fresh > empty and dataset.quality_details["freshness"] == 100
     late = services.compute_quality(dataset, now=timezone.now() + timedelta(days=10))
     assert late < fresh and dataset.quality_details["freshness"] == 0
+
+
+def test_other_modules_exports_become_datasets(lille, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        datasets = services.sync_module_exports(lille, keys={"core.communes"})
+    (dataset,) = datasets
+    dataset.refresh_from_db()
+    resource = dataset.resources.get()
+    assert resource.current_version.row_count == 95
+    # the town hall phone numbers are flagged: a reviewer decides before publication
+    assert dataset.status == "draft"
+    flagged = [c["name"] for c in resource.current_version.undecided_personal_columns]
+    assert "town_hall_phone" in flagged
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.sync_module_exports(lille, keys={"core.communes"})
+    assert [d.pk for d in again] == [dataset.pk] and resource.versions.count() == 1

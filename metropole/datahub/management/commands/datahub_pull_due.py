@@ -17,8 +17,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--now", action="store_true", help="load the new versions here, not in the worker"
         )
+        parser.add_argument(
+            "--module-exports",
+            action="store_true",
+            help="first publish every module's open-data export as a dataset (idempotent)",
+        )
 
-    def handle(self, *args, now=False, **options):
+    def handle(self, *args, now=False, module_exports=False, **options):
+        if module_exports:
+            from metropole.core.queries import current_metropole
+
+            datasets = services.sync_module_exports(current_metropole())
+            self.stdout.write(f"{len(datasets)} module export(s) published as datasets.")
         created = services.pull_due()
         if now:
             for version_id in created:
