@@ -175,3 +175,17 @@ def test_the_check_command(catalogue):
     with pytest.raises(CommandError):
         call_command("dcat_check", "--strict", stdout=out)
     assert "dcat:contactPoint: recommended property missing" in out.getvalue()
+
+
+def test_cached_pages_follow_the_catalogue(client, catalogue, publisher):
+    from metropole.datahub import services
+
+    first = fetch_graph(client, "/catalog.ttl", "turtle")
+    node = dataset_uri(catalogue["stops"])
+    assert str(first.value(node, DCTERMS.title)) == "Arrêts de transport"
+    services.update_dataset(publisher, catalogue["stops"], title="Arrêts du réseau")
+    again = fetch_graph(client, "/catalog.ttl", "turtle")
+    assert str(again.value(node, DCTERMS.title)) == "Arrêts du réseau"
+    services.archive(publisher, catalogue["stops"])
+    after = fetch_graph(client, "/catalog.ttl", "turtle")
+    assert (node, RDF.type, DCAT.Dataset) not in after

@@ -8,6 +8,10 @@
 - ``/catalog/datasets/<uuid>/schema.json`` — the Table Schema a dataset declares.
 """
 
+import hashlib
+
+from django.core.cache import cache
+from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_safe
@@ -15,13 +19,16 @@ from django.views.decorators.http import require_safe
 from ..models import Access, Dataset, DatasetStatus
 from .export import (
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     SERIALISATIONS,
     build_catalog_graph,
     build_dataset_graph,
+    exportable_datasets,
     serialise,
 )
 
-CACHE_SECONDS = 300
+CACHE_SECONDS = 300  # what browsers and proxies may keep
+CACHE_PAGES_SECONDS = 3600  # what the server keeps (also bounded by the catalogue's changes)
 
 
 def _base_url(request) -> str:
@@ -57,18 +64,47 @@ def _response(text: str, ext: str) -> HttpResponse:
     return response
 
 
+def _catalogue_version(metropole) -> str:
+    """Changes whenever an exported dataset, or one of its resources, changes (or one is
+    added or removed): the key of the cached pages."""
+    found = (
+        exportable_datasets(metropole)
+        .order_by()
+        .aggregate(
+            n=Count("pk", distinct=True),
+            updated=Max("updated_at"),
+            data=Max("data_updated_at"),
+            resources=Max("resources__updated_at"),
+        )
+    )
+    return hashlib.sha256(repr(sorted(found.items())).encode()).hexdigest()[:16]
+
+
 @require_safe
 def catalog(request, ext: str | None = None):
+    """A page of the catalogue. Serialising RDF is costly (seconds for 1000 datasets), so
+    pages are cached until an exported dataset changes (at most CACHE_PAGES_SECONDS)."""
     ext = ext or negotiate(request)
     if ext not in SERIALISATIONS:
         raise Http404("Unknown serialisation")
     page = max(1, _int(request.GET.get("page"), 1))
-    size = _int(request.GET.get("page_size"), DEFAULT_PAGE_SIZE)
-    graph, info = build_catalog_graph(
-        request.metropole, _base_url(request), page=page, page_size=size, ext=ext
+    size = max(1, min(MAX_PAGE_SIZE, _int(request.GET.get("page_size"), DEFAULT_PAGE_SIZE)))
+    base = _base_url(request)
+    metropole = request.metropole
+    key = (
+        "dcat:"
+        + hashlib.sha256(
+            f"{metropole.pk}|{base}|{ext}|{page}|{size}|{_catalogue_version(metropole)}".encode()
+        ).hexdigest()
     )
-    response = _response(serialise(graph, ext), ext)
-    response["X-Total-Count"] = str(info.total)
+    cached = cache.get(key)
+    if cached is None:
+        graph, info = build_catalog_graph(metropole, base, page=page, page_size=size, ext=ext)
+        cached = (serialise(graph, ext), info.total)
+        cache.set(key, cached, CACHE_PAGES_SECONDS)
+    text, total = cached
+    response = _response(text, ext)
+    response["X-Total-Count"] = str(total)
     return response
 
 
