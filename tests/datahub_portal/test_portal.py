@@ -247,3 +247,13 @@ def test_the_pages_map_follows_the_tables_filters(client, published):
     url = re.search(r'data-url="([^"]+)"', html).group(1).replace("&amp;", "&")
     species = [f["properties"]["Espèce"] for f in json.loads(client.get(url).content)["features"]]
     assert sorted(species) == ["Tilleul", "Érable"]
+
+
+def test_dcat_links_follow_the_harvest_app(client, published, settings):
+    dataset, _resource = published
+    html = client.get(page_of(dataset)).content.decode()
+    index = client.get(reverse("datahub:index")).content.decode()
+    if "metropole.harvest" in settings.INSTALLED_APPS:
+        assert f"/catalog/datasets/{dataset.uid}.ttl" in html and "/catalog.jsonld" in index
+    else:  # no DCAT endpoint is mounted: no dead link
+        assert "/catalog" not in html and "/catalog" not in index

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from metropole.core.charts import bar_chart, line_chart
 from metropole.core.exceptions import BadRequest
@@ -319,3 +319,24 @@ def downloads(resource, filters: Filters, geolocated: bool) -> list[dict]:
             {"fmt": fmt, "label": label, "use": use, "url": f"{url}?{query}" if query else url}
         )
     return links
+
+
+# Texts that other parts of the data hub translate at run time from stored values
+# (`_(KIND_LABELS[kind])` in ingest/personal.py, `_(column["type"])` in ingest/pipeline.py):
+# makemessages cannot see them there, so they are listed here for the app's catalogue.
+RUNTIME_TEXTS = (
+    gettext_noop("e-mail addresses"),
+    gettext_noop("phone numbers"),
+    gettext_noop("social security numbers (NIR)"),
+    gettext_noop("bank account numbers"),
+    gettext_noop("street addresses"),
+    gettext_noop("names of persons"),
+    gettext_noop("birth dates or ages"),
+    gettext_noop("string"),
+    gettext_noop("integer"),
+    gettext_noop("number"),
+    gettext_noop("boolean"),
+    gettext_noop("date"),
+    gettext_noop("datetime"),
+    gettext_noop("geometry"),
+)

@@ -133,8 +133,22 @@ def index(request):
             "page": page,
             "keep": keep,
             "themes": dict(Theme.choices),
+            "dcat": _dcat_links("catalog_file"),
         },
     )
+
+
+def _dcat_links(name: str, **kwargs) -> list[tuple[str, str]]:
+    """Links to the DCAT-AP export (served by the harvest app when it is installed)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return [
+            (label, reverse(f"harvest:{name}", kwargs={**kwargs, "ext": ext}))
+            for ext, label in (("ttl", "Turtle"), ("rdf", "RDF/XML"), ("jsonld", "JSON-LD"))
+        ]
+    except NoReverseMatch:
+        return []
 
 
 def _resource_choice(request, dataset):
@@ -164,6 +178,7 @@ def dataset(request, slug):
         "frequency": dict(Frequency.choices).get(found.frequency, found.frequency),
         "themes": [(code, dict(Theme.choices).get(code, code)) for code in found.theme_codes],
         "basemap": basemap(),
+        "dcat": _dcat_links("dataset_file", uid=found.uid),
         "manages": request.user.has_perm("datahub.change_dataset", found),
         "operators": explore.OPERATORS,
         "aggregates": explore.AGGREGATES,

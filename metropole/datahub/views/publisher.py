@@ -22,6 +22,7 @@ from .. import queries, services
 from ..forms import DatasetForm, ResourceForm, UploadForm
 from ..ingest.errors import IngestError
 from ..models import Access, DatasetStatus, ResourceKind, VersionStatus
+from . import explore
 
 SPACE = "datahub.view_publisher_space"
 
@@ -269,13 +270,15 @@ def resource(request, territory, dataset, resource):
     found = _dataset(request, territory, dataset)
     item = _resource(request, found, resource)
     form = UploadForm(request.POST or None, request.FILES or None)
+    if not (found.table_schema or found.schema_name):
+        del form.fields["invalid_rows"]  # only rows checked against a schema can break it
     if request.method == "POST" and form.is_valid():
         try:
             version = services.upload(
                 request.user,
                 item,
                 form.cleaned_data["file"],
-                invalid_rows=form.cleaned_data["invalid_rows"],
+                invalid_rows=form.cleaned_data.get("invalid_rows", ""),
             )
         except PlatformError as error:
             _form_error(form, error)
@@ -293,7 +296,13 @@ def resource(request, territory, dataset, resource):
     if current is not None:
         current.resource = item
         for column in current.columns:
-            columns.append({**column, "decision": item.decision(column["name"])})
+            columns.append(
+                {
+                    **column,
+                    "decision": item.decision(column["name"]),
+                    "type_label": explore.TYPE_LABELS.get(column["type"], column["type"]),
+                }
+            )
     return render(
         request,
         "datahub/publisher/resource.html",
