@@ -105,7 +105,10 @@ def _export_personal_data(user):
 
     return {
         "piloted_actions": list(Action.objects.filter(pilot=user).values_list("title", flat=True)),
-        "notes": list(Note.objects.filter(author=user).values("date", "text")),
+        "notes": [
+            {"date": note.date.isoformat(), "action": str(note.action), "text": note.text}
+            for note in Note.objects.filter(author=user).select_related("action")
+        ],
     }
 
 

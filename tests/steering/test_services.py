@@ -571,3 +571,20 @@ def test_the_demo_of_rouen_and_aix_marseille(db):
     assert agenda.nodes.filter(kind="axis").count() == 3
     assert agenda.nodes.filter(kind="lever").count() == 4
     assert not agenda.actions.exists()
+
+
+def test_personal_data_is_exported_and_erased(plan, tree, agent):
+    import json
+
+    from metropole.core.services import delete_account, export_personal_data
+
+    services.update_action(agent, tree["half"], pilot=agent)
+    services.add_note(agent, tree["half"], text="Réunion avec les communes")
+    exported = export_personal_data(agent)["steering"]
+    json.dumps(exported)  # the "my data" export is JSON
+    assert exported["piloted_actions"] == ["À moitié"]
+    assert exported["notes"][0]["text"] == "Réunion avec les communes"
+    delete_account(agent)
+    action = Action.objects.get(pk=tree["half"].pk)
+    assert action.pilot is None
+    assert action.notes.get().author is None  # the record stays, its author is forgotten
