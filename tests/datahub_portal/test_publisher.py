@@ -387,3 +387,13 @@ def test_a_file_on_the_web_is_fetched_and_loaded(
     )
     assert "could not be fetched" in response.content.decode()
     assert dataset.resources.filter(title="Absent", current_version=None).exists()
+
+
+def test_the_dataset_page_says_how_to_raise_the_quality_score(agent_client, dataset, publisher):
+    html = agent_client.get(url("manage_dataset", dataset)).content.decode()
+    hint = re.search(r"To raise the quality score, add: ([^.]*)\.", html).group(1)
+    assert "keywords" in hint and "the period covered" in hint
+    services.update_dataset(publisher, dataset, keywords="arbres, rues")
+    html = agent_client.get(url("manage_dataset", dataset)).content.decode()
+    hint = re.search(r"To raise the quality score, add: ([^.]*)\.", html).group(1)
+    assert "keywords" not in hint and "the period covered" in hint

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from metropole.core.exceptions import NotFound, PlatformError
@@ -25,6 +26,18 @@ from ..models import Access, DatasetStatus, ResourceKind, VersionStatus
 from . import explore
 
 SPACE = "datahub.view_publisher_space"
+# What to fill in to raise the quality score (keys of services.QUALITY_FIELDS).
+QUALITY_HINTS = {
+    "description": gettext_lazy("a longer description (at least a few lines)"),
+    "keywords": gettext_lazy("keywords"),
+    "themes": gettext_lazy("themes"),
+    "frequency": gettext_lazy("how often it is updated"),
+    "spatial": gettext_lazy("the territories covered"),
+    "temporal": gettext_lazy("the period covered"),
+    "contact": gettext_lazy("a contact"),
+    "provenance": gettext_lazy("the source or a web page"),
+    "schema": gettext_lazy("the Table Schema it follows"),
+}
 
 
 def _dataset(request, territory, key):
@@ -154,6 +167,8 @@ def dataset(request, territory, dataset):
         blockers.append(
             _("Review the columns that may hold personal data (%(n)d left).") % {"n": len(pending)}
         )
+    missing = (found.quality_details or {}).get("missing_metadata") or []
+    improve = [str(QUALITY_HINTS[k]) for k in missing if k in QUALITY_HINTS]
     return render(
         request,
         "datahub/publisher/dataset.html",
@@ -165,6 +180,7 @@ def dataset(request, territory, dataset):
             pending=pending,
             blockers=blockers,
             may_review=request.user.has_perm("datahub.review_personal_data", found),
+            improve=improve,
         ),
     )
 
