@@ -468,6 +468,7 @@ def dashboard(request, code: str):
         "territory": territory.code,
         "participant_definition": str(data["definition"]),
         "totals": data["totals"],
+        "by_residence": [{"commune": name, "participants": n} for name, n in data["by_residence"]],
         "by_territory": [
             {"code": r["territory"].code, "name": r["territory"].name, **{k: r[k] for k in keys}}
             for r in data["by_territory"]

@@ -57,13 +57,21 @@ def _people(metropole):
         email = f"habitant@{DEMO_DOMAIN}" if i == 0 else f"habitant{i + 1}@{DEMO_DOMAIN}"
         user, created = User.objects.get_or_create(
             email=email,
-            defaults={"first_name": first, "last_name": last, "email_verified_at": timezone.now()},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email_verified_at": timezone.now(),
+                "home_commune": _commune(metropole, i % 3) if i else None,
+            },
         )
         if created:
             from metropole.core.demo import demo_password
 
             user.set_password(demo_password())
             user.save()
+        if user.home_commune_id is None and i == 0:
+            user.home_commune = _commune(metropole, 1)
+            user.save(update_fields=["home_commune"])
         people.append(user)
     return people
 

@@ -90,6 +90,12 @@ class ProcessForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Empty: starts now."),
     )
+    image = forms.FileField(
+        label=_("Picture (optional)"),
+        required=False,
+        help_text=_("A JPEG, PNG or WebP picture."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
 
 class PhaseForm(forms.Form):

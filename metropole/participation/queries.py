@@ -4,6 +4,7 @@ from collections import Counter, defaultdict
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from metropole.core.exceptions import NotFound
 from metropole.core.models import Territory
@@ -27,7 +28,7 @@ from .models import (
     SurveyResponse,
 )
 
-PARTICIPANT_DEFINITION = _(
+PARTICIPANT_DEFINITION = gettext_lazy(
     "A participant is a distinct person who made at least one contribution or vote in a "
     "process: a proposal, a comment, a support, a survey response, a cast budget ballot or a "
     "meeting registration. A paper voting code counts as one person. Someone who only reads "
@@ -388,26 +389,24 @@ def participant_ids(process_q: Q) -> tuple[QuerySet, int]:
     (a Q on Process), per PARTICIPANT_DEFINITION: account ids (deduplicated across kinds)
     and the number of paper codes used."""
     comp = Q(component__process__in=Process.objects.filter(process_q))
-    people = (
-        Proposal.objects.filter(comp, author__isnull=False)
-        .values("author_id")
-        .union(
-            Comment.objects.filter(
-                Q(proposal__component__process__in=Process.objects.filter(process_q)),
-                author__isnull=False,
-            ).values("author_id")
-        )
-        .union(Support.objects.filter(comp).values("user_id"))
-        .union(SurveyResponse.objects.filter(comp).values("user_id"))
-        .union(
-            Ballot.objects.filter(comp, user__isnull=False, cast_at__isnull=False).values("user_id")
-        )
-        .union(
-            Registration.objects.filter(
-                Q(meeting__component__process__in=Process.objects.filter(process_q))
-            ).values("user_id")
-        )
-    )
+    in_processes = Process.objects.filter(process_q)
+    parts = [
+        Proposal.objects.filter(comp, author__isnull=False).values_list("author_id"),
+        Comment.objects.filter(
+            proposal__component__process__in=in_processes, author__isnull=False
+        ).values_list("author_id"),
+        Support.objects.filter(comp).values_list("user_id"),
+        SurveyResponse.objects.filter(comp).values_list("user_id"),
+        Ballot.objects.filter(comp, user__isnull=False, cast_at__isnull=False).values_list(
+            "user_id"
+        ),
+        Registration.objects.filter(meeting__component__process__in=in_processes).values_list(
+            "user_id"
+        ),
+    ]
+    # UNION (not UNION ALL): a person who did several things is one row.
+    first, *rest = [part.order_by() for part in parts]
+    people = first.union(*rest).order_by()
     paper = Ballot.objects.filter(comp, user__isnull=True, cast_at__isnull=False).count()
     return people, paper
 
@@ -438,6 +437,29 @@ def figures(process_q: Q) -> dict:
     }
 
 
+def participants_by_residence(process_q: Q) -> list[tuple[str, int]]:
+    """Participants (accounts) by the commune they live in — declared in their participation
+    profile, else their account's commune; "not said" otherwise. Paper codes are left out
+    (nobody knows where their holders live)."""
+    from django.db.models.functions import Coalesce
+
+    from metropole.core.models import User
+
+    people, _paper = participant_ids(process_q)
+    ids = [row[0] for row in people]
+    counts = Counter()
+    for start in range(0, len(ids), 5000):
+        rows = (
+            User.objects.filter(pk__in=ids[start : start + 5000])
+            .annotate(place=Coalesce("participation_profile__commune__name", "home_commune__name"))
+            .values("place")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            counts[row["place"] or _("not said")] += row["n"]
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def dashboard(territory: Territory) -> dict:
     """Territory-wide figures: totals, by organising territory (commune) and by process."""
     base = _process_filter(territory, "")
@@ -456,6 +478,7 @@ def dashboard(territory: Territory) -> dict:
             for t, ps in sorted(by_territory.items(), key=lambda kv: kv[0].name)
         ],
         "by_process": [{"process": p, **figures(Q(pk=p.pk))} for p in process_list],
+        "by_residence": participants_by_residence(base),
         "definition": PARTICIPANT_DEFINITION,
     }
 

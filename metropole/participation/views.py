@@ -711,7 +711,7 @@ def profile(request):
 
 @territory_permission_required("participation.manage")
 def admin_processes(request, territory):
-    form = ProcessForm(request.POST or None)
+    form = ProcessForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             process = services.create_process(
@@ -953,6 +953,10 @@ def dashboard(request, territory):
                 _("Contributions by organising territory"),
                 [(r["territory"].name, r["contributions"]) for r in data["by_territory"]],
             )
+        )
+    if data["by_residence"]:
+        charts.append(
+            bar_chart(_("Participants by commune of residence"), data["by_residence"][:30])
         )
     if data["by_process"]:
         charts.append(

@@ -97,6 +97,7 @@ def test_the_main_path_through_the_api(
     data = dashboard.json()
     assert data["totals"]["participants"] == 2 and data["totals"]["contributions"] == 2
     assert data["by_territory"][0]["code"] == roubaix.code
+    assert data["by_residence"] == [{"commune": "Roubaix", "participants": 2}]
     assert "distinct person" in data["participant_definition"]
     assert (
         client.get(f"/api/participation/dashboard/{lille.code}", **bearer(citizen)).status_code

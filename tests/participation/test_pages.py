@@ -5,6 +5,7 @@ sees the dashboard. Texts with HTML are shown escaped."""
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from metropole.core.models import Role
@@ -225,4 +226,22 @@ def test_public_pages_render(client, make_process, agent):
     ics = client.get(f"/participer/p/{process.slug}/{meetings.pk}/reunions/{meeting.pk}/agenda.ics")
     assert (
         ics["Content-Type"].startswith("text/calendar") and b"SUMMARY:R\xc3\xa9union" in ics.content
+    )
+
+
+def test_a_process_picture_is_checked(client, agent, roubaix):
+    from .test_proposals import png
+
+    login(client, agent)
+    url = f"/participer/administration/{roubaix.slug}/"
+    fake = SimpleUploadedFile("a.png", b"<svg onload=alert(1)>", "image/png")
+    refused = client.post(url, {"title": "Avec image", "blueprint": "meeting", "image": fake})
+    assert refused.status_code == 200 and b"not a readable image" in refused.content
+    assert not Process.objects.filter(title="Avec image").exists()
+    client.post(url, {"title": "Avec image", "blueprint": "meeting", "image": png()})
+    process = Process.objects.get(title="Avec image")
+    assert process.image.name.startswith("participation/processes/")
+    assert (
+        f'src="{process.image.url}"'.encode()
+        in client.get(f"/participer/p/{process.slug}/").content
     )

@@ -51,7 +51,12 @@ def test_a_person_counts_once_whatever_they_did(
         s.key: s.compute(roubaix) for s in registry.statistics() if s.key.startswith("particip")
     }
     assert stats["participants"] == 3 and stats["participation_processes"] == 3
-    assert "paper voting code counts as one person" in str(queries.PARTICIPANT_DEFINITION)
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert "paper voting code counts as one person" in str(queries.PARTICIPANT_DEFINITION)
+    with translation.override("fr"):
+        assert "code de vote papier compte pour une personne" in str(queries.PARTICIPANT_DEFINITION)
 
 
 def test_open_data_is_anonymised(ideas, citizen, lille):
