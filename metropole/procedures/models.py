@@ -226,12 +226,16 @@ class Request(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
+        # The queue reads rows in (submitted_at, id) order: "all" on the first index, "open"
+        # (closed_at IS NULL, the usual view) on the second, a team's queue on the third;
+        # no index leads the planner to sort the whole queue.
         indexes = [
-            models.Index(fields=["territory", "status", "-submitted_at"]),
-            models.Index(fields=["territory", "-submitted_at", "-id"]),
-            models.Index(fields=["team", "-submitted_at", "-id"]),
-            models.Index(fields=["user", "-created_at"]),
-            models.Index(fields=["form", "closed_at"]),
+            models.Index(fields=["territory", "-submitted_at", "-id"], name="request_queue_all"),
+            models.Index(
+                fields=["territory", "closed_at", "-submitted_at", "-id"], name="request_queue_open"
+            ),
+            models.Index(fields=["team", "-submitted_at", "-id"], name="request_queue_team"),
+            models.Index(fields=["user", "-created_at"], name="request_by_user"),
         ]
 
     def __str__(self):
