@@ -29,8 +29,8 @@ SPACE = "datahub.view_publisher_space"
 # What to fill in to raise the quality score (keys of services.QUALITY_FIELDS).
 QUALITY_HINTS = {
     "description": gettext_lazy("a longer description (at least a few lines)"),
-    "keywords": gettext_lazy("keywords"),
-    "themes": gettext_lazy("themes"),
+    "keywords": gettext_lazy("some keywords"),
+    "themes": gettext_lazy("some themes"),
     "frequency": gettext_lazy("how often it is updated"),
     "spatial": gettext_lazy("the territories covered"),
     "temporal": gettext_lazy("the period covered"),
