@@ -280,7 +280,7 @@ def _load(version: ResourceVersion) -> None:
             for c, inference in zip(columns, inferences, strict=True)
         }
         written = 0
-        with pa.memory_map(spool_path) as source:
+        with pa.OSFile(spool_path, "rb") as source:  # read, not mapped: RSS stays flat
             spool = pa.ipc.open_file(source)
             atomic = transaction.atomic() if not storage.is_postgresql() else _nullcontext()
             names = storage.column_names(stored, geolocated)
@@ -419,7 +419,7 @@ def _scan_personal_data(columns, spool_path) -> None:
         for c in columns
         if c["type"] in ("string", "integer")
     }
-    with pa.memory_map(spool_path) as source:
+    with pa.OSFile(spool_path, "rb") as source:
         spool = pa.ipc.open_file(source)
         seen = 0
         for index in range(spool.num_record_batches):
