@@ -65,6 +65,48 @@ def _catalogue_rows(territory):
         }
 
 
+def _personal_data(user) -> dict:
+    """RGPD export: what the data hub holds about a person (what they published and
+    reviewed); the datasets' rows are not about the publisher."""
+    from .models import Dataset, Resource, ResourceVersion
+
+    return {
+        "datasets_created": [
+            {"identifier": str(d.uid), "title": d.title, "created_at": d.created_at.isoformat()}
+            for d in Dataset.objects.filter(created_by=user)
+        ],
+        "files_uploaded": [
+            {
+                "resource": str(v.resource.uid),
+                "version": v.number,
+                "file": v.original_name,
+                "at": v.created_at.isoformat(),
+            }
+            for v in ResourceVersion.objects.filter(created_by=user).select_related("resource")
+        ],
+        "columns_reviewed": [
+            {"resource": str(r.uid), "column": name, **decision}
+            for r in Resource.objects.exclude(column_decisions={})
+            for name, decision in r.column_decisions.items()
+            if decision.get("by") == user.email
+        ],
+    }
+
+
+def _erase_personal_data(user) -> None:
+    """Account deletion: reviewers' addresses in column decisions become anonymous (the
+    decisions stay: they protect other people's data)."""
+    from .models import Resource
+
+    for resource in Resource.objects.exclude(column_decisions={}):
+        decisions = {
+            name: ({**d, "by": f"deleted-account-{user.pk}"} if d.get("by") == user.email else d)
+            for name, d in resource.column_decisions.items()
+        }
+        if decisions != resource.column_decisions:
+            Resource.objects.filter(pk=resource.pk).update(column_decisions=decisions)
+
+
 def _load_demo(metropole):
     from .demo import load_datahub_demo
 
@@ -122,6 +164,8 @@ manifest = registry.register(
             ),
         ],
         demo_data=_load_demo,
+        export_personal_data=_personal_data,
+        erase_personal_data=_erase_personal_data,
         api_router="metropole.datahub.api.router",
         api_prefix="datahub",
         urls="metropole.datahub.urls",

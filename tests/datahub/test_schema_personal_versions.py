@@ -189,3 +189,17 @@ def test_access_rules(dataset, publisher, resource, load, make_user, make_member
         services.upload(roubaix_agent, resource, b"")
     with pytest.raises(PermissionDenied):
         queries.table_spec_for(citizen, resource.uid, version=1)
+
+
+def test_rgpd_export_and_erasure_of_a_reviewer(resource, load, make_member, lille):
+    from metropole.core import services as core_services
+
+    load(resource, PEOPLE.encode())
+    reviewer = make_member("relecteur@lille.example.org", lille, Role.ADMIN)
+    services.review_column(reviewer, resource, "Courriel", "removed")
+    exported = core_services.export_personal_data(reviewer)["datahub"]
+    assert exported["columns_reviewed"][0]["column"] == "Courriel"
+    core_services.delete_account(reviewer)
+    resource.refresh_from_db()
+    assert resource.column_decisions["Courriel"]["by"] == f"deleted-account-{reviewer.pk}"
+    assert resource.column_decisions["Courriel"]["decision"] == "removed"
