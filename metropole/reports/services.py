@@ -15,7 +15,7 @@ from metropole.core.geo import parse_coordinates
 from metropole.core.rules import require_perm
 from metropole.core.services import audit
 
-from . import conf
+from . import conf, notify
 from .models import (
     OPEN_STATUSES,
     Channel,
@@ -215,6 +215,8 @@ def change_status(
         public=public,
     )
     audit(actor, "reports.status", report.territory, report, before=before, after=status)
+    if public and status != before:
+        notify.status_changed(report, (text or "").strip())
     return report
 
 

@@ -412,3 +412,15 @@ def test_metropole_admins_manage_report_categories(
     tree.refresh_from_db()
     assert not tree.active and tree.competence.code == "voirie"
     assert "arbre-dangereux" not in client.get("/open311/v2/services.json").content.decode()
+
+
+def test_the_reporter_hears_of_public_status_changes(report, metropole_admin, citizen):
+    from django.core import mail
+
+    mail.outbox.clear()
+    services.change_status(metropole_admin, report, Status.ACKNOWLEDGED, public=False)
+    assert mail.outbox == []
+    services.change_status(metropole_admin, report, Status.PLANNED, text="Travaux lundi.")
+    [message] = mail.outbox
+    assert message.to == [citizen.email] and "Travaux lundi." in message.body
+    assert f"no. {report.pk}" in message.subject
