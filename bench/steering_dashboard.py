@@ -12,7 +12,9 @@ values). Rows are bulk-inserted (the point is reading them, not the write path).
 
 Each page is requested in-process through Django's test client (logged in as an agent of
 the metropole), after two warm-up requests; "server time" is the time of `client.get`,
-rendering included. The number of SQL queries is counted on one request.
+rendering included; "CPU" is the benchmark process's CPU time for the same request (stable on
+a loaded machine; with SQLite it includes the database's work, with PostgreSQL it does not).
+The number of SQL queries is counted on one request.
 """
 
 import os
@@ -188,13 +190,17 @@ def measure(client, path):
         response = client.get(path)
     queries = len(captured.captured_queries)  # now: the next request resets the log
     assert response.status_code == 200, (path, response.status_code)
-    times = []
+    times, cpu = [], []
     for _ in range(ROUNDS):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         client.get(path)
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
     times.sort()
+    cpu.sort()
     return {
+        "cpu50": statistics.median(cpu),
+        "cpu95": cpu[max(0, int(round(0.95 * len(cpu))) - 1)],
         "queries": queries,
         "p50": statistics.median(times),
         "p95": times[max(0, int(round(0.95 * len(times))) - 1)],
@@ -225,8 +231,12 @@ def main():
         ("API dashboard", "/api/steering/plans/{}/dashboard"),
     ]
     print(f"\n{vendor}, {ROUNDS} requests per page after 2 warm-up requests\n")
-    print("| page | plan | actions | indicators | values | queries | p50 (ms) | p95 (ms) | KiB |")
-    print("|:---|:---|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
+    print(
+        "| page | plan | actions | indicators | values | queries "
+        "| p50 (ms) | p95 (ms) | CPU p50 (ms) | CPU p95 (ms) | KiB |"
+    )
+    print("|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, pattern in pages:
         for plan in (small, large):
             axis = plan.nodes.filter(parent=None).first().pk
@@ -237,7 +247,8 @@ def main():
             print(
                 f"| {label} | {plan.title} | {plan.actions.count()} | "
                 f"{plan.indicators.count()} | {values:,} | {r['queries']} | "
-                f"{r['p50']:.1f} | {r['p95']:.1f} | {r['kb']:.0f} |"
+                f"{r['p50']:.1f} | {r['p95']:.1f} | {r['cpu50']:.1f} | {r['cpu95']:.1f} | "
+                f"{r['kb']:.0f} |"
             )
 
 
