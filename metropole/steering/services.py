@@ -722,6 +722,7 @@ class ImportReport(PlatformError):
 
 
 IMPORT_COLUMNS = ("indicator", "date", "value")
+MAX_IMPORT_SIZE = 10 * 2**20
 OPTIONAL_COLUMNS = ("kind", "unit", "comment")
 
 
@@ -734,6 +735,13 @@ def import_values_csv(actor, plan: Plan, data: bytes | str) -> int:
     faulty row (line, column, message) and nothing is stored.
     """
     _check(actor, "steering.change_plan", plan)
+    if len(data) > MAX_IMPORT_SIZE:
+        raise BadRequest(
+            _("File too large"),
+            _("Imports are limited to %(mb)d MB; split the file.")
+            % {"mb": MAX_IMPORT_SIZE // 2**20},
+            field="file",
+        )
     if isinstance(data, bytes):
         text = None
         for encoding in ("utf-8-sig", "cp1252"):

@@ -588,3 +588,12 @@ def test_personal_data_is_exported_and_erased(plan, tree, agent):
     action = Action.objects.get(pk=tree["half"].pk)
     assert action.pilot is None
     assert action.notes.get().author is None  # the record stays, its author is forgotten
+
+
+def test_csv_import_refuses_huge_files(plan, indicator, agent, monkeypatch):
+    monkeypatch.setattr(services, "MAX_IMPORT_SIZE", 100)
+    with pytest.raises(BadRequest) as refused:
+        services.import_values_csv(
+            agent, plan, b"indicator;date;value\n" + b"1;2021-01-01;1\n" * 20
+        )
+    assert refused.value.field == "file"
