@@ -163,6 +163,7 @@ def main():
     voters = int(sys.argv[sys.argv.index("--voters") + 1]) if "--voters" in sys.argv else 200
     base = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5439/")
     name = "metropole_participation_ballots"
+    load_before = os.getloadavg()[0]
     with psycopg.connect(base + "postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -222,6 +223,7 @@ def main():
     )
     print(table(["integrity check", "value"], [[k, v] for k, v in i.items()], align="lr"))
     print(f"\nIntegrity: {'OK' if ok else 'FAILED'}")
+    print(f"Load average before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
     if not ok:
         raise SystemExit(1)
 

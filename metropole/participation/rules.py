@@ -91,12 +91,18 @@ def eligibility_refusal(user, component: Component) -> str | None:
 
 
 def is_blocked(user, process) -> bool:
+    """Whether moderators blocked `user` in the process's territory or its metropole
+    (memoised on the user object for the request, like the roles)."""
     if not user.is_authenticated:
         return False
     territory = process.territory
-    return Block.objects.filter(
-        user=user, territory_id__in={territory.pk, territory.metropole_id or territory.pk}
-    ).exists()
+    key = (territory.pk, territory.metropole_id)
+    cache = user.__dict__.setdefault("_participation_blocked", {})
+    if key not in cache:
+        cache[key] = Block.objects.filter(
+            user=user, territory_id__in={territory.pk, territory.metropole_id or territory.pk}
+        ).exists()
+    return cache[key]
 
 
 def refusal(user, component: Component, action: str, now=None) -> str | None:

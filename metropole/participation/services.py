@@ -1200,6 +1200,7 @@ def block_user(actor, territory: Territory, user, reason: str) -> Block:
             "blocked_by": actor,
         },
     )
+    user.__dict__.pop("_participation_blocked", None)
     audit(actor, "participation.user_blocked", territory, block, user=user.pk)
     return block
 
