@@ -38,7 +38,7 @@
           }
         }).addTo(map);
         var target = involved.length ? L.featureGroup(involved) : layer;
-        if (target.getBounds().isValid()) { map.fitBounds(target.getBounds()); }
+        if (target.getBounds().isValid()) { map.fitBounds(target.getBounds(), { maxZoom: 11, padding: [20, 20] }); }
         el.setAttribute('data-test-map-ready', '');
       })
       .catch(function () { el.hidden = true; });
