@@ -163,7 +163,9 @@ class Supporter(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["report", "user"], name="one_support_per_person")
+            models.UniqueConstraint(
+                fields=["report", "user"], name="reports_one_supporter_per_person"
+            )
         ]
 
     def __str__(self):

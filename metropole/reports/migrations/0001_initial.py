@@ -118,6 +118,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='supporter',
-            constraint=models.UniqueConstraint(fields=('report', 'user'), name='one_support_per_person'),
+            constraint=models.UniqueConstraint(fields=('report', 'user'), name='reports_one_supporter_per_person'),
         ),
     ]
