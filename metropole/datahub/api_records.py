@@ -64,9 +64,18 @@ def _caller(request):
 
 
 def _spec(request, resource_id: str):
+    """The TableSpec of the resource's current version, or of `?version=N` (publishers)."""
     from metropole.datahub import queries
 
-    return queries.table_spec_for(_caller(request), resource_id)
+    user = _caller(request)
+    raw = request.GET.get("version", "")
+    if not raw:
+        return queries.table_spec_for(user, resource_id)
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31:
+        raise BadRequest(
+            _("Invalid version"), _("A version is a number: 1, 2, ..."), field="version"
+        )
+    return queries.table_spec_for(user, resource_id, version=int(raw))
 
 
 def _params(request) -> dict[str, list[str]]:
@@ -146,6 +155,8 @@ _FILTER_DOC = """
 against the column's type (integers, numbers, `true`/`false`, dates `YYYY-MM-DD`,
 date-times ISO 8601). AND/OR groups: `where=` a JSON filter as in the POST body.
 An unknown column, operator or a badly typed value is a 400 naming the parameter.
+`version=N` reads version N of the resource instead of its current one (for the dataset's
+publishers).
 """
 
 

@@ -56,6 +56,7 @@ def published(make_member, lille, django_capture_on_commit_callbacks):
     services.update_dataset(publisher, dataset, access="public")
     services.review_column(reviewer, resource, "Courriel", "removed")
     services.publish(publisher, dataset)
+    resource.publisher = publisher
     return resource
 
 
@@ -109,3 +110,20 @@ def test_a_draft_is_not_served_to_the_public(client, published, lille):
     response = client.get(f"{base}/records")
     assert response.status_code == 404
     assert client.get(f"{base}/export.csv").status_code == 404
+
+
+def test_publishers_may_read_an_earlier_version(
+    client, published, django_capture_on_commit_callbacks
+):
+    base = f"/api/datahub/resources/{published.uid}/records"
+    new = CSV.replace(
+        "Piscine de Roubaix;Roubaix;01/07/2020;99,5;50.6942;3.1746;b.durand@example.org\n", ""
+    )
+    with override_settings(TASKS=IMMEDIATE), django_capture_on_commit_callbacks(execute=True):
+        services.upload(published.publisher, published, SimpleUploadedFile("v2.csv", new.encode()))
+    assert client.get(base).json()["total"] == 3  # the current version: the new one
+    assert client.get(base, {"version": "1"}).status_code == 403
+    assert client.get(base, {"version": "x"}).json()["field"] == "version"
+    client.force_login(published.publisher)
+    assert client.get(base, {"version": "1"}).json()["total"] == 4
+    assert client.get(base, {"version": "9"}).status_code == 404

@@ -63,6 +63,7 @@ RESERVED = (
     "near",
     "group_by",
     "aggregate",
+    "version",  # read by the endpoints (which version of the resource), not part of a query
 )
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -388,12 +389,13 @@ def from_json(body) -> Query:
     """A Query from the JSON body of POST .../records/query."""
     if not isinstance(body, dict):
         raise bad(_("Invalid query"), _("The body is a JSON object."), "body")
-    unknown = set(body) - set(RESERVED)
+    known = [key for key in RESERVED if key != "version"]
+    unknown = set(body) - set(known)
     if unknown:
         raise bad(
             _("Invalid query"),
             _("Unknown keys %(keys)s; known: %(known)s.")
-            % {"keys": ", ".join(sorted(map(str, unknown))), "known": ", ".join(RESERVED)},
+            % {"keys": ", ".join(sorted(map(str, unknown))), "known": ", ".join(known)},
             "body",
         )
     where = None
