@@ -35,6 +35,8 @@ def test_clicking_a_commune_on_the_map_opens_its_page(page):
     lille = Territory.objects.get(code=LILLE_COMMUNE)
     page.goto("/")
     wait_for_map(page)
+    # Modules' figures come before the map: bring it on screen, elementFromPoint sees only that.
+    page.locator("#map").scroll_into_view_if_needed()
     point = page.evaluate(
         """(code) => {
             // A pixel of the map where the topmost element is the commune's own polygon.
