@@ -104,3 +104,12 @@ def sms_gateway(settings):
 
 # aiosmtpd's SMTP class is imported so a missing package fails at collection, clearly.
 assert SMTP
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Recorded errors in English, as the assertions read them (French is the default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
