@@ -58,9 +58,19 @@ INSTALLED_APPS = [
     "ninja",
     "rules.apps.AutodiscoverRulesConfig",
     "metropole.core",
+    # Capability modules; each registers itself with the core through its module.py manifest.
+    "metropole.notifications",  # e-mail and SMS, recorded with their outcome
+    "metropole.connectors",  # calls to the communes' business software
+    "metropole.catalogue",  # services and who holds which competence
+    "metropole.procedures",  # online procedures (démarches) and their back-office
+    "metropole.reports",  # reports on public space, Open311
+    "metropole.appointments",  # appointments (rendez-vous)
+    "metropole.datahub",  # data catalogue, ingestion, query API, open-data portal
+    "metropole.harvest",  # DCAT-AP, CKAN and OpenDataSoft harvesting
+    "metropole.participation",  # participatory processes
+    "metropole.steering",  # strategy steering and hypervision
 ]
-# Extra capability apps (data hub, participation, ...) are appended here as they land;
-# each one registers itself with the core through its module.py manifest.
+# More apps (a territory's own modules) can be added without editing this file.
 INSTALLED_APPS += [app for app in env_list("METROPOLE_EXTRA_APPS") if app not in INSTALLED_APPS]
 
 MIDDLEWARE = [
