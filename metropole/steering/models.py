@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from metropole.core.models import Organisation, Territory
 
@@ -126,12 +127,13 @@ class Node(models.Model):
 
 
 class ActionStatus(models.TextChoices):
-    PLANNED = "planned", _("planned")
-    IN_PROGRESS = "in_progress", _("in progress")
-    DONE = "done", _("done")
-    PAUSED = "paused", _("paused")
-    ABANDONED = "abandoned", _("abandoned")
-    BLOCKED = "blocked", _("blocked")
+    # With a context: other modules translate the bare words differently ("planned").
+    PLANNED = "planned", pgettext_lazy("action status", "planned")
+    IN_PROGRESS = "in_progress", pgettext_lazy("action status", "in progress")
+    DONE = "done", pgettext_lazy("action status", "done")
+    PAUSED = "paused", pgettext_lazy("action status", "paused")
+    ABANDONED = "abandoned", pgettext_lazy("action status", "abandoned")
+    BLOCKED = "blocked", pgettext_lazy("action status", "blocked")
 
 
 CLOSED_STATUSES = frozenset({ActionStatus.DONE, ActionStatus.ABANDONED})
