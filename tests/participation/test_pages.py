@@ -245,3 +245,59 @@ def test_a_process_picture_is_checked(client, agent, roubaix):
         f'src="{process.image.url}"'.encode()
         in client.get(f"/participer/p/{process.slug}/").content
     )
+
+
+def test_paper_code_vote_profile_and_moderation_pages(
+    client, make_process, agent, citizen, make_citizen, roubaix
+):
+    budget = component(make_process("budget", open_phase=2, title="Papier"), ComponentKind.BUDGET)
+    area = services.add_area(agent, budget, name="Tout", amount=100)
+    project = services.add_project(agent, area, title="Banc", cost=50)
+    [code] = services.issue_voting_codes(agent, budget, 1)
+    url = f"/participer/p/{budget.process.slug}/{budget.pk}/budget/code-papier/"
+    wrong = client.post(url, {"code": "ZZZZ-ZZZZ-ZZZZ", "area": area.pk, "projects": [project.pk]})
+    assert b"not valid" in wrong.content and not Ballot.objects.exists()
+    assert (
+        client.post(url, {"code": code, "area": area.pk, "projects": [project.pk]}).status_code
+        == 302
+    )
+    again = client.post(url, {"code": code, "area": area.pk, "projects": [project.pk]})
+    assert b"already been used" in again.content and Ballot.objects.count() == 1
+
+    login(client, citizen)
+    profile = client.post("/participer/mon-profil/", {"postal_code": "75001", "birth_year": "1990"})
+    assert profile.status_code == 200 and b"field--error" in profile.content
+    assert (
+        client.post(
+            "/participer/mon-profil/", {"postal_code": "59100", "birth_year": "1990"}
+        ).status_code
+        == 302
+    )
+
+    ideas = component(make_process("idea_box", title="Idées"), ComponentKind.PROPOSALS)
+    proposal = services.create_proposal(citizen, ideas, title="Pub", body="Achetez")
+    for i in range(3):
+        reporter = login(client.__class__(HTTP_ACCEPT_LANGUAGE="en"), make_citizen(i))
+        assert (
+            reporter.post(
+                f"/participer/propositions/{proposal.pk}/signaler/", {"reason": "spam"}
+            ).status_code
+            == 302
+        )
+    assert Proposal.objects.get(pk=proposal.pk).is_hidden
+    assert reporter.get(f"/participer/propositions/{proposal.pk}/").status_code == 404
+    login(client, agent)
+    queue = client.get(f"/participer/administration/{roubaix.slug}/moderation/")
+    assert b"Pub" in queue.content
+    client.post(
+        f"/participer/administration/{roubaix.slug}/moderation/",
+        {"proposal": proposal.pk, "decision": "keep"},
+    )
+    assert not Proposal.objects.get(pk=proposal.pk).is_hidden
+    client.post(
+        f"/participer/administration/{roubaix.slug}/moderation/",
+        {"block": citizen.pk, "reason": "spam"},
+    )
+    from metropole.participation.models import Block
+
+    assert Block.objects.filter(user=citizen, territory=roubaix).exists()
