@@ -514,8 +514,14 @@ def meeting_pack(meeting: Meeting, today=None) -> dict:
     }
 
 
-def annual_report(plan: Plan, year: int) -> dict:
+def annual_report(plan: Plan, year: int, half: int | None = None) -> dict:
+    """The annual report, or the six-monthly evaluation report when `half` is 1 or 2: the
+    plan's state at the period's end (or today), the year's budget, the period's meetings."""
     start, end = date(year, 1, 1), date(year, 12, 31)
+    if half == 1:
+        end = date(year, 6, 30)
+    elif half == 2:
+        start = date(year, 7, 1)
     board = dashboard(plan, today=min(end, timezone.localdate()))
     meetings = list(
         Meeting.objects.filter(body__plan=plan, date__range=(start, end))
@@ -523,25 +529,13 @@ def annual_report(plan: Plan, year: int) -> dict:
         .prefetch_related("decisions__action")
     )
     year_budget = next((y for y in board.budget["years"] if y["year"] == year), None)
-    values = (
-        IndicatorValue.objects.filter(
-            indicator__plan=plan, date__range=(start, end), kind=ValueKind.ACTUAL
-        )
-        .values("indicator_id")
-        .annotate(n=Sum(1))
-    )
     return {
         "plan": plan,
         "year": year,
+        "half": half,
+        "period_start": start,
+        "period_end": end,
         "board": board,
         "meetings": meetings,
         "year_budget": year_budget,
-        "values_in_year": {v["indicator_id"]: v["n"] for v in values},
     }
-
-
-def indicator_series(indicator: Indicator) -> dict[str, list[IndicatorValue]]:
-    series = defaultdict(list)
-    for value in indicator.values.order_by("date"):
-        series[value.kind].append(value)
-    return series

@@ -21,6 +21,13 @@ urlpatterns = [
         {"as_pdf": True},
         name="report_pdf",
     ),
+    path("plans/<int:pk>/rapport/<int:year>/s<int:half>/", views.annual_report, name="half_report"),
+    path(
+        "plans/<int:pk>/rapport/<int:year>/s<int:half>.pdf",
+        views.annual_report,
+        {"as_pdf": True},
+        name="half_report_pdf",
+    ),
     path("transparence/<int:pk>/", views.transparency, name="transparency"),
     path("actions/<int:pk>/", views.action_detail, name="action"),
     path("actions/<int:pk>/budget/", views.action_budget, name="action_budget"),

@@ -652,12 +652,19 @@ def meeting_pack(request, pk, as_pdf=False):
 
 
 @guarded
-def annual_report(request, pk, year, as_pdf=False):
+def annual_report(request, pk, year, half=None, as_pdf=False):
     plan = queries.get_plan(pk)
     _allowed(request, "steering.view_plan", plan)
-    if not (1900 < year < 2200):
+    if not (1900 < year < 2200) or half not in (None, 1, 2):
         raise NotFound(_("Page not found"), _("No report for this year."))
-    context = queries.annual_report(plan, year)
+    context = queries.annual_report(plan, year, half)
     context["charts"] = charts.dashboard_charts(context["board"])
-    context["pdf_url"] = reverse("steering:report_pdf", kwargs={"pk": plan.pk, "year": year})
-    return _printable(request, "steering/print/report.html", context, f"rapport-{year}.pdf", as_pdf)
+    if half:
+        context["pdf_url"] = reverse(
+            "steering:half_report_pdf", kwargs={"pk": plan.pk, "year": year, "half": half}
+        )
+        name = f"evaluation-{year}-s{half}.pdf"
+    else:
+        context["pdf_url"] = reverse("steering:report_pdf", kwargs={"pk": plan.pk, "year": year})
+        name = f"rapport-{year}.pdf"
+    return _printable(request, "steering/print/report.html", context, name, as_pdf)

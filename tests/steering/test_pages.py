@@ -274,3 +274,18 @@ def test_the_territory_overview(logged, client, plan, tree, lille, commune, roub
     html = client.get(f"/pilotage/territoire/{commune('59512').slug}/").content.decode()
     assert roubaix_plan.title in html and plan.title not in html
     assert client.get(f"/pilotage/territoire/{commune('59599').slug}/").status_code == 403
+
+
+def test_the_six_monthly_evaluation_report(logged, plan, tree, agent):
+    body = services.add_body(agent, plan, kind="steering", name="COPIL d'exécution")
+    first = services.create_meeting(agent, body, date=date(2021, 3, 1), actions=[tree["late"]])
+    services.record_decision(agent, first, tree["late"], kind="maintain", reasons="Premier bilan")
+    second = services.create_meeting(agent, body, date=date(2021, 10, 1), actions=[tree["half"]])
+    services.record_decision(agent, second, tree["half"], kind="abandon", reasons="Second bilan")
+    html = logged.get(f"/pilotage/plans/{plan.pk}/rapport/2021/s1/").content.decode()
+    assert "Six-monthly evaluation report, half 1 of 2021" in html
+    assert "Premier bilan" in html and "Second bilan" not in html
+    year = logged.get(f"/pilotage/plans/{plan.pk}/rapport/2021/").content.decode()
+    assert "Premier bilan" in year and "Second bilan" in year
+    assert logged.get(f"/pilotage/plans/{plan.pk}/rapport/2021/s3/").status_code == 404
+    assert logged.get(f"/pilotage/plans/{plan.pk}/rapport/2021/s2.pdf").content.startswith(b"%PDF")
