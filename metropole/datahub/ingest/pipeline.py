@@ -89,12 +89,24 @@ class Report:
         }
 
 
+def _release_memory_promptly():
+    """Arrow's jemalloc pool with immediate decay: a load frees one batch after the
+    other, and the memory goes back to the system at once (with the default pool the
+    process kept pages in proportion to the file's size)."""
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError):  # built without jemalloc
+        pass
+
+
 def _progress(version, **fields):
     ResourceVersion.objects.filter(pk=version.pk).update(**fields)
 
 
 def load_version(version_id: int) -> ResourceVersion:
     """Run a queued load to its end (ready or failed). Idempotent for a finished one."""
+    _release_memory_promptly()
     # Claimed atomically: a worker and a direct call never load the same version twice.
     claimed = ResourceVersion.objects.filter(pk=version_id, status=VersionStatus.QUEUED).update(
         status=VersionStatus.LOADING, started_at=timezone.now()

@@ -335,7 +335,7 @@ class CsvReader(Reader):
                 self.path,
                 read_options=pacsv.ReadOptions(
                     use_threads=not self.careful,  # row numbers need one thread
-                    block_size=16 << 20,
+                    block_size=4 << 20,
                     column_names=names,
                     skip_rows=1,
                     encoding=encoding,
