@@ -28,4 +28,6 @@ urlpatterns = [
     # public pages
     path("<slug:slug>/", portal.dataset, name="dataset"),
     path("<slug:slug>/<uuid:resource>/carte.geojson", portal.map_sample, name="map_sample"),
+    path("<slug:slug>/<uuid:resource>/telecharger.<str:fmt>", portal.download, name="download"),
+    path("<slug:slug>/<uuid:resource>/export/<str:token>/", portal.export_status, name="export"),
 ]

@@ -55,8 +55,9 @@ def test_dataset_page_shows_metadata_table_downloads_and_api(client, published):
         assert species in html
     records = f"/api/datahub/resources/{resource.uid}/records"
     assert f"http://testserver{records}?limit=20" in html
-    assert f"/api/datahub/resources/{resource.uid}/export.csv" in html
-    assert f"/api/datahub/resources/{resource.uid}/export.geojson" in html
+    assert f"/api/datahub/resources/{resource.uid}/export.csv" in html  # the curl example
+    for fmt in ("csv", "json", "geojson", "parquet"):
+        assert f"/data/{dataset.slug}/{resource.uid}/telecharger.{fmt}" in html
     assert "urllib.request.urlopen" in html
     # the examples filter and count by a column whose values repeat, with a real value
     assert f"{records}?Esp%C3%A8ce=Tilleul&amp;limit=20" in html
@@ -80,7 +81,8 @@ def test_table_filters_narrow_the_rows(client, published):
     assert "3 rows match." in html
     assert html.index("Platane") < html.index("Chêne") < html.index("Tilleul")
     # the downloads keep the filters
-    assert "export.csv?Hauteur+%28m%29__gte=12" in html
+    link = re.search(r'href="([^"]*telecharger\.csv[^"]*)"', html).group(1)
+    assert "f1_col=Hauteur+%28m%29&amp;f1_op=gte&amp;f1_val=12" in link
 
 
 def test_bad_filter_is_explained_not_a_crash(client, published):
@@ -189,8 +191,10 @@ def test_download_link_gives_the_filtered_csv(client, published):
     html = client.get(
         page_of(dataset), {"f1_col": "Commune", "f1_op": "eq", "f1_val": "Lille"}
     ).content.decode()
-    link = re.search(r'href="([^"]*export\.csv[^"]*)"', html).group(1).replace("&amp;", "&")
+    link = re.search(r'href="([^"]*telecharger\.csv[^"]*)"', html).group(1).replace("&amp;", "&")
     response = client.get(link)
+    assert response.status_code == 302 and "/export.csv?Commune__eq=Lille" in response["Location"]
+    response = client.get(response["Location"])
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode()
     lines = body.strip().splitlines()
@@ -257,3 +261,55 @@ def test_dcat_links_follow_the_harvest_app(client, published, settings):
         assert f"/catalog/datasets/{dataset.uid}.ttl" in html and "/catalog.jsonld" in index
     else:  # no DCAT endpoint is mounted: no dead link
         assert "/catalog" not in html and "/catalog" not in index
+
+
+def test_pages_are_in_french_by_default(published):
+    from django.test import Client
+
+    dataset, _resource = published
+    french = Client()  # no Accept-Language: the platform's default language
+    html = french.get(page_of(dataset)).content.decode()
+    assert "Faire un graphique" in html and "6 lignes correspondent." in html
+    assert "Télécharger en CSV" in html
+    html = french.get(reverse("datahub:index")).content.decode()
+    assert "Données ouvertes" in html and "Environnement" in html
+
+
+def test_facet_of_the_territory_covered(client, published, make_dataset, publisher, load):
+    other = make_dataset("Bancs de Roubaix", access="public", spatial=["59512"])
+    resource = services.add_resource(publisher, other, title="Bancs")
+    load(resource, b"rue,bancs\nGrand-Rue,4\n")
+    services.publish(publisher, other)
+    html = client.get(reverse("datahub:index")).content.decode()
+    assert re.search(r'href="\?territory=59512">[^<]*Roubaix <span class="badge[^"]*">1<', html)
+    html = client.get(reverse("datahub:index"), {"territory": "59512"}).content.decode()
+    assert "Bancs de Roubaix" in html and "Arbres d" not in html
+
+
+def test_a_large_download_is_prepared_in_the_background(client, published, settings):
+    settings.DATAHUB_EXPORT_SYNC_MAX_ROWS = 1  # "large": more rows than streamed at once
+    dataset, resource = published
+    target = reverse(
+        "datahub:download", kwargs={"slug": dataset.slug, "resource": resource.uid, "fmt": "csv"}
+    )
+    response = client.get(target, {"f1_col": "Commune", "f1_op": "eq", "f1_val": "Roubaix"})
+    assert response.status_code == 302 and "/export/" in response["Location"]
+    # the task ran inline (tests): the page gives the link at once
+    html = client.get(response["Location"]).content.decode()
+    assert "Your file is ready." in html
+    link = re.search(r'href="([^"]*/api/datahub/exports/[^"]+)"', html).group(1)
+    body = b"".join(client.get(link).streaming_content).decode()
+    assert len(body.strip().splitlines()) == 3 and "Roubaix" in body
+    # another dataset's page cannot show this export
+    fake = reverse(
+        "datahub:export", kwargs={"slug": dataset.slug, "resource": resource.uid, "token": "nope"}
+    )
+    assert client.get(fake).status_code == 404
+
+
+def test_download_of_an_unknown_format_is_404(client, published):
+    dataset, resource = published
+    target = reverse(
+        "datahub:download", kwargs={"slug": dataset.slug, "resource": resource.uid, "fmt": "xls"}
+    )
+    assert client.get(target).status_code == 404

@@ -300,10 +300,10 @@ def _docs_url() -> str:
         return "/api/docs"
 
 
-def downloads(resource, filters: Filters, geolocated: bool) -> list[dict]:
-    """Links of the query engine's exports, with the table's current filters."""
-    rid = str(resource.uid)
-    query = filters.query_string()
+def downloads(dataset, resource, query: str, geolocated: bool) -> list[dict]:
+    """Download buttons of the query engine's exports, with the table's current filters
+    (`query`: the page's form parameters), through the portal's download view, which waits
+    for large exports."""
     items = [
         ("csv", "CSV", _("for spreadsheets (LibreOffice, Excel)")),
         ("json", "JSON", _("for programs")),
@@ -314,7 +314,9 @@ def downloads(resource, filters: Filters, geolocated: bool) -> list[dict]:
     for fmt, label, use in items:
         if fmt == "geojson" and not geolocated:
             continue
-        url = api_url("datahub_export", resource_id=rid, fmt=fmt)
+        url = reverse(
+            "datahub:download", kwargs={"slug": dataset.slug, "resource": resource.uid, "fmt": fmt}
+        )
         links.append(
             {"fmt": fmt, "label": label, "use": use, "url": f"{url}?{query}" if query else url}
         )

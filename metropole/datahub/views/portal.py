@@ -14,7 +14,7 @@ from metropole.core.exceptions import BadRequest, NotFound
 from metropole.core.models import Organisation, Territory
 from metropole.core.queries import basemap
 
-from .. import queries
+from .. import portal_services, queries
 from ..models import Format, VersionStatus
 from ..querying import exports
 from ..querying.execute import stream_batches
@@ -56,6 +56,11 @@ def index(request):
     criteria = {name: request.GET.get(name, "").strip()[:100] for name in ("q", *FACETS)}
     results = queries.search_datasets(request.user, **criteria)
     counts = queries.facet_counts(results)
+    # Territories covered and partner organisations, until queries.facet_counts gives them.
+    if "spatial" not in counts:
+        counts["spatial"] = portal_services.spatial_counts(results)
+    if "organisation" not in counts:
+        counts["organisation"] = portal_services.organisation_counts(results)
     metropole = request.metropole
     codes = set(counts.get("territory", {})) | set(counts.get("spatial", {}))
     codes |= {criteria["territory"], criteria["publisher"]} - {""}
@@ -237,7 +242,9 @@ def dataset(request, slug):
                     "chart": drawn,
                     "chart_error": chart_error,
                     "api": explore.examples(request, resource, spec, table.get("raw", [])),
-                    "downloads": explore.downloads(resource, filters, spec.geolocated),
+                    "downloads": explore.downloads(
+                        found, resource, urlencode(keep), spec.geolocated
+                    ),
                     "map_url": (
                         f"{_map_url(found, resource)}?{urlencode(keep)}" if spec.geolocated else ""
                     ),
@@ -275,3 +282,58 @@ def map_sample(request, slug, resource):
     response = HttpResponse(body, content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+@require_safe
+def download(request, slug, resource, fmt):
+    """A download button: small exports stream straight from the query API; large ones
+    (more rows than the engine streams at once) start the engine's background export and
+    go to a page that waits for it and then gives the link."""
+    from django.shortcuts import redirect
+
+    from .. import api_records
+    from ..querying import execute
+
+    found = queries.dataset_for(request.user, slug)
+    if fmt not in exports.FORMATS or not found.resources.filter(uid=resource).exists():
+        raise NotFound(_("Unknown export"), _("This dataset has no such download."))
+    rid = str(resource)
+    spec = queries.table_spec_for(request.user, rid)
+    filters = explore.read_filters(request.GET)
+    query = from_params(filters.params)
+    total, _estimate = execute.count(spec, query)
+    if total is not None and total <= exports.background_threshold():
+        url = explore.api_url("datahub_export", resource_id=rid, fmt=fmt)
+        query_string = filters.query_string()
+        return redirect(f"{url}?{query_string}" if query_string else url)
+    status = api_records._start_background(request, rid, fmt, filters.params)
+    token = status["status_url"].rstrip("/").rsplit("/", 1)[-1]
+    return redirect("datahub:export", slug=found.slug, resource=resource, token=token)
+
+
+@require_safe
+def export_status(request, slug, resource, token):
+    """The page of a background export: waiting (refreshed by htmx every 3 s, or by the
+    visitor), then the download link (valid for a day)."""
+    from .. import api_records
+
+    found = queries.dataset_for(request.user, slug)
+    rid = str(resource)
+    queries.table_spec_for(request.user, rid)  # the same access check as the API's
+    status = api_records._status_out(request, rid, token)
+    context = {
+        "dataset": found,
+        "territory": found.territory,
+        "status": status,
+        "running": status["state"] in ("queued", "running"),
+        "format": exports.FORMATS.get((exports.read_status(token) or {}).get("fmt", ""), ("", ""))[
+            1
+        ].upper(),
+    }
+    if request.headers.get("HX-Request"):
+        if not context["running"]:
+            response = HttpResponse("")
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "datahub/_export_status.html", context)
+    return render(request, "datahub/export.html", context)
