@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from metropole.core import queries as core_queries
-from metropole.core.api_auth import person_auth
+from metropole.core.api_auth import TokenAuth, person_auth
 from metropole.core.api_pagination import Pagination
 from metropole.core.exceptions import NotFound, PermissionDenied
 
@@ -20,6 +20,15 @@ from .models import Action, BudgetRule, Comment, ComponentKind
 from .rules import refusal
 
 router = Router(tags=["participation"])
+
+
+def anyone(request):
+    """Optional authentication: a token identifies the caller when sent (TokenAuth runs
+    first), the session is already read by the middleware, and anonymous callers pass."""
+    return True
+
+
+optional_auth = [TokenAuth(), anyone]
 
 
 class PhaseOut(Schema):
@@ -416,9 +425,19 @@ def ballot_cast(request, component_id: int):
     return queries.ballot_of(request.user, component)
 
 
-@router.get("/components/{component_id}/budget/results", response=list[dict])
+@router.get("/components/{component_id}/budget/results", response=list[dict], auth=optional_auth)
 def budget_results(request, component_id: int):
+    """Votes and selected projects per area; during the vote only the territory's staff
+    see them (published results would sway the vote)."""
+    from .rules import open_phase
+
     component = _component(component_id, ComponentKind.BUDGET)
+    if open_phase(component, Action.VOTE) and not request.user.has_perm(
+        "participation.manage", component.process.territory
+    ):
+        raise PermissionDenied(
+            "Results not published yet", "The results are published when the vote is over."
+        )
     return [
         {
             "area_id": r["area"].pk,

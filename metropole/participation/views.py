@@ -582,6 +582,15 @@ def budget_paper(request, slug, cid):
 
 def budget_results(request, slug, cid):
     process, component = _component(slug, cid, ComponentKind.BUDGET)
+    if open_phase(component, Action.VOTE) and not request.user.has_perm(
+        "participation.manage", process.territory
+    ):
+        # Results shown while people vote would sway the vote.
+        return render(
+            request,
+            "participation/budget_results.html",
+            {"process": process, "component": component, "results": [], "voting": True},
+        )
     results = queries.budget_results(component)
     for entry in results:
         entry["chart"] = bar_chart(

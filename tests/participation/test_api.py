@@ -142,7 +142,9 @@ def test_survey_and_ballot_through_the_api(client, bearer, make_process, agent, 
     assert client.post(url + "/cast", **bearer(citizen)).json()["cast_at"]
     assert client.post(url + "/cast", **bearer(citizen)).status_code == 409
     assert Ballot.objects.get().cast_at is not None
-    results = client.get(f"/api/participation/components/{budget.pk}/budget/results").json()
+    url = f"/api/participation/components/{budget.pk}/budget/results"
+    assert client.get(url).status_code == 403  # not published while the vote is open
+    results = client.get(url, **bearer(agent)).json()
     assert results[0]["projects"][0] == {
         "id": project.pk,
         "title": "P",

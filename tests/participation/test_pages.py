@@ -174,8 +174,11 @@ def test_a_budget_vote_is_reviewed_then_cast_in_pages(client, make_process, agen
     client.post(saved["Location"])
     assert Ballot.objects.get().cast_at is not None
     assert b"Your vote was cast" in client.get(url).content
-    results = client.get(url + "resultats/")
-    assert results.status_code == 200 and b"Bancs" in results.content
+    results = client.get(url + "resultats/")  # the vote is still open: not published
+    assert results.status_code == 200 and b"Bancs" not in results.content
+    assert b"published when it is over" in results.content
+    login(client, agent)
+    assert b"Bancs" in client.get(url + "resultats/").content
 
 
 def test_the_metropole_dashboard(client, make_member, lille, ideas, citizen, make_citizen):
