@@ -8,10 +8,13 @@ VENV="${VENV:-.venv}"
 VAR="${METROPOLE_VAR_DIR:-var}"
 "$VENV/bin/python" manage.py db_worker --queue-name '*' >>"$VAR/worker.log" 2>&1 &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null' EXIT INT TERM
+"$VENV/bin/python" manage.py run_scheduler >>"$VAR/scheduler.log" 2>&1 &
+SCHEDULER=$!
+trap 'kill $WORKER $SCHEDULER 2>/dev/null' EXIT INT TERM
 echo ""
 echo "  Métropole is served at http://$HOST:$PORT/"
 sed 's/^/  Demo /' "$VAR/demo-credentials.txt"
 echo "  Background task worker: pid $WORKER. E-mails (e.g. sign-up links) are written to $VAR/worker.log"
+echo "  Periodic jobs (reminders, pulls, indicators): pid $SCHEDULER, log in $VAR/scheduler.log"
 echo ""
 "$VENV/bin/python" manage.py runserver "$HOST:$PORT" --noreload

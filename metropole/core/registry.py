@@ -53,6 +53,17 @@ class OpenDataExport:
     licence: str = "etalab-2.0"
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a module needs done on a schedule (pull remote files, send reminders, collect
+    indicators...). `manage.py run_scheduler` calls `run()` every `every_seconds`; `run` must
+    be idempotent and quick — heavy work is enqueued as a task for the worker."""
+
+    key: str
+    every_seconds: int
+    run: Callable[[], Any]
+
+
 @dataclass
 class ModuleManifest:
     """What a module is, in one place."""
@@ -76,6 +87,7 @@ class ModuleManifest:
     # Dotted path of a URLconf mounted at /<url_prefix>/ on the portal.
     urls: str | None = None
     url_prefix: str = ""
+    periodic_jobs: list[PeriodicJob] = field(default_factory=list)
     order: int = 100
 
 
@@ -104,6 +116,9 @@ class ModuleRegistry:
 
     def statistics(self) -> list[Statistic]:
         return [s for m in self for s in m.statistics]
+
+    def periodic_jobs(self) -> dict[str, PeriodicJob]:
+        return {f"{m.label}.{j.key}": j for m in self for j in m.periodic_jobs}
 
     def exports(self) -> dict[str, OpenDataExport]:
         return {f"{m.label}.{e.key}": e for m in self for e in m.exports}
