@@ -40,6 +40,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # The metropole this install serves, by SIREN (Métropole Européenne de Lille by default).
 METROPOLE_SIREN = os.environ.get("METROPOLE_SIREN", "200093201")
+# The public address, for links in messages sent by background tasks (no request to read it from).
+METROPOLE_BASE_URL = os.environ.get("METROPOLE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Optional raster base map under the commune polygons, e.g. a self-hosted tile server.
 # Empty: polygons are drawn on a plain background and no third party is contacted.
 METROPOLE_BASEMAP_URL = os.environ.get("METROPOLE_BASEMAP_URL", "")

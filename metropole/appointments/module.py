@@ -9,6 +9,7 @@ from metropole.core.registry import (
     ModuleManifest,
     NavEntry,
     OpenDataExport,
+    PeriodicJob,
     Statistic,
     registry,
 )
@@ -84,6 +85,14 @@ def _service_links(service):
     ]
 
 
+def _send_reminders():
+    from django.conf import settings
+
+    from .services import send_due_reminders
+
+    send_due_reminders(base_url=settings.METROPOLE_BASE_URL)
+
+
 manifest = registry.register(
     ModuleManifest(
         label="appointments",
@@ -124,6 +133,7 @@ manifest = registry.register(
                 rows=_stats_rows,
             )
         ],
+        periodic_jobs=[PeriodicJob("send_reminders", 5 * 60, _send_reminders)],
         demo_data=_load_demo,
         export_personal_data=_export,
         erase_personal_data=_erase,

@@ -3,7 +3,14 @@ sources' pages in each territory's administration, and its API under /api/harves
 
 from django.utils.translation import gettext_lazy as _
 
-from metropole.core.registry import NAV_ADMIN, ModuleManifest, NavEntry, Statistic, registry
+from metropole.core.registry import (
+    NAV_ADMIN,
+    ModuleManifest,
+    NavEntry,
+    PeriodicJob,
+    Statistic,
+    registry,
+)
 
 
 def _harvested(territory) -> int:
@@ -17,6 +24,12 @@ def _harvested(territory) -> int:
             Q(source__territory=territory) | Q(source__territory__metropole=territory)
         ).count()
     return qs.filter(source__territory=territory).count()
+
+
+def _enqueue_due_harvests():
+    from .tasks import harvest_due
+
+    harvest_due.enqueue()
 
 
 manifest = registry.register(
@@ -36,6 +49,7 @@ manifest = registry.register(
         ],
         permissions=["harvest.manage_sources"],
         statistics=[Statistic("harvested_datasets", _("harvested datasets"), _harvested)],
+        periodic_jobs=[PeriodicJob("harvest_due", 15 * 60, _enqueue_due_harvests)],
         api_router="metropole.harvest.api.router",
         api_prefix="harvest",
         urls="metropole.harvest.urls",

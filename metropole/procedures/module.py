@@ -11,6 +11,7 @@ from metropole.core.registry import (
     ModuleManifest,
     NavEntry,
     OpenDataExport,
+    PeriodicJob,
     Statistic,
     registry,
 )
@@ -138,6 +139,14 @@ def _demo(metropole):
     load_demo(metropole)
 
 
+def _tick():
+    """Requests whose wait has timed out move on; requests past their retention are anonymised."""
+    from . import tasks
+
+    tasks.wake_due_requests.enqueue()
+    tasks.anonymise_expired.enqueue()
+
+
 manifest = registry.register(
     ModuleManifest(
         label="procedures",
@@ -170,6 +179,7 @@ manifest = registry.register(
             "procedures.view_request",
             "procedures.handle_request",
         ],
+        periodic_jobs=[PeriodicJob("tick", 5 * 60, _tick)],
         statistics=[
             Statistic("procedure_requests", _("requests received"), _submitted),
             Statistic(
