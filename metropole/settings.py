@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "metropole.core.middleware.RejectNulCharactersMiddleware",
     "metropole.core.middleware.CurrentTerritoryMiddleware",
     "metropole.core.views.helpers.PlatformErrorMiddleware",
 ]

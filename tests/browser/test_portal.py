@@ -62,6 +62,7 @@ def test_clicking_a_commune_on_the_map_opens_its_page(page):
 def test_clicking_the_map_outside_the_communes_tells_nothing_is_there(page):
     page.goto("/")
     wait_for_map(page)
+    page.locator("#map").scroll_into_view_if_needed()
     point = page.evaluate(
         """() => {
             // A pixel of the map's background: no polygon, no control.

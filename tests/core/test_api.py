@@ -68,6 +68,7 @@ def test_lookup_by_point_and_postal_code(client, lille):
         ("/api/communes?limit=-1", 400, "limit"),
         ("/api/me", 401, "token"),
         ("/api/no-such-route/", 404, "No such resource"),
+        ("/api/communes?q=Lil%00le", 400, "NUL character"),
     ],
 )
 def test_errors_are_problem_json_with_a_clear_detail(client, lille, url, status, words):
