@@ -7,6 +7,7 @@ from metropole.core.registry import (
     ModuleManifest,
     NavEntry,
     OpenDataExport,
+    PeriodicJob,
     Statistic,
     registry,
 )
@@ -121,6 +122,12 @@ def _erase_personal_data(user):
     Indicator.objects.filter(owner=user).update(owner=None)
 
 
+def _enqueue_collection():
+    from .tasks import collect_indicators_task
+
+    collect_indicators_task.enqueue()
+
+
 manifest = registry.register(
     ModuleManifest(
         label="steering",
@@ -188,6 +195,8 @@ manifest = registry.register(
                 rows=_indicator_rows,
             ),
         ],
+        # Only indicators whose collection is due are collected: checking hourly is cheap.
+        periodic_jobs=[PeriodicJob("collect_indicators", 3600, _enqueue_collection)],
         demo_data=_load_demo,
         export_personal_data=_export_personal_data,
         erase_personal_data=_erase_personal_data,
