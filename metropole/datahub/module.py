@@ -9,6 +9,7 @@ from metropole.core.registry import (
     ModuleManifest,
     NavEntry,
     OpenDataExport,
+    PeriodicJob,
     Statistic,
     registry,
 )
@@ -113,6 +114,12 @@ def _load_demo(metropole):
     load_datahub_demo(metropole)
 
 
+def _enqueue(task_name: str):
+    from . import tasks
+
+    getattr(tasks, task_name).enqueue()
+
+
 manifest = registry.register(
     ModuleManifest(
         label="datahub",
@@ -162,6 +169,11 @@ manifest = registry.register(
                 ),
                 rows=_catalogue_rows,
             ),
+        ],
+        periodic_jobs=[
+            PeriodicJob("pull_due", 5 * 60, lambda: _enqueue("pull_due_resources")),
+            PeriodicJob("module_exports", 24 * 3600, lambda: _enqueue("publish_module_exports")),
+            PeriodicJob("drop_expired", 24 * 3600, lambda: _enqueue("drop_expired_versions")),
         ],
         demo_data=_load_demo,
         export_personal_data=_personal_data,

@@ -27,3 +27,14 @@ def drop_expired_versions() -> int:
     from .services import drop_expired_versions as drop
 
     return drop()
+
+
+@task
+def publish_module_exports() -> int:
+    """Publish every module's open-data export as a dataset of the install's metropole
+    (idempotent: existing ones are left to `pull_due_resources` to refresh)."""
+    from metropole.core.queries import current_metropole
+
+    from .services import sync_module_exports
+
+    return len(sync_module_exports(current_metropole()))
