@@ -65,7 +65,7 @@ manifest = registry.register(
             ),
         ],
         permissions=["catalogue.manage_services", "catalogue.manage_competences"],
-        statistics=[Statistic("services", _("services online"), _services_count)],
+        statistics=[Statistic("services", _("services online"), _services_count, headline=True)],
         exports=[
             OpenDataExport(
                 key="services",

@@ -138,9 +138,11 @@ manifest = registry.register(
             "core.manage_organisations",
         ],
         statistics=[
-            Statistic("population", _("inhabitants"), _population),
-            Statistic("communes", _("communes"), _commune_count),
-            Statistic("joined_communes", _("communes on the platform"), _joined_count),
+            Statistic("population", _("inhabitants"), _population, headline=True),
+            Statistic("communes", _("communes"), _commune_count, headline=True),
+            Statistic(
+                "joined_communes", _("communes on the platform"), _joined_count, headline=True
+            ),
             Statistic("members", _("people with a role"), _member_count),
         ],
         exports=[

@@ -39,6 +39,9 @@ class Statistic:
     label: str
     compute: Callable[[Any], int | float]
     unit: str = ""
+    # Shown on the metropole's home page. Keep it to the figures a resident cares about:
+    # every statistic is on the administration dashboards and open to the steering module.
+    headline: bool = False
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,7 @@ manifest = registry.register(
             "datahub.view_publisher_space",
         ],
         statistics=[
-            Statistic("datasets", _("published datasets"), _dataset_count),
+            Statistic("datasets", _("published datasets"), _dataset_count, headline=True),
             Statistic("rows", _("rows of open data"), _row_count),
         ],
         exports=[

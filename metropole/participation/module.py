@@ -166,7 +166,12 @@ manifest = registry.register(
             "participation.view_dashboard",
         ],
         statistics=[
-            Statistic("participation_processes", _("participatory processes"), _process_count),
+            Statistic(
+                "participation_processes",
+                _("participatory processes"),
+                _process_count,
+                headline=True,
+            ),
             Statistic("participants", _("participants"), _figure("participants")),
             Statistic("participation_contributions", _("contributions"), _figure("contributions")),
             Statistic("participation_votes", _("supports and ballots"), _figure("votes")),

@@ -122,7 +122,7 @@ manifest = registry.register(
         statistics=[
             Statistic("reports_received", _("reports received"), _received),
             Statistic("reports_open", _("reports open"), _open),
-            Statistic("reports_fixed", _("reports fixed"), _fixed),
+            Statistic("reports_fixed", _("reports fixed"), _fixed, headline=True),
             Statistic("reports_satisfaction", _("reporters satisfied"), _satisfaction, unit="%"),
         ],
         exports=[

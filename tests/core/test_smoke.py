@@ -4,3 +4,14 @@ def test_home_lists_the_95_communes_of_lille(client, lille):
     html = response.content.decode()
     assert "Métropole Européenne de Lille" in html
     assert html.count('href="/communes/') == 95
+
+
+def test_home_shows_only_the_headline_figures(client, lille):
+    from metropole.core.registry import registry
+
+    html = client.get("/").content.decode()
+    headline = [s for s in registry.statistics() if s.headline]
+    others = [s for s in registry.statistics() if not s.headline]
+    assert headline and others
+    assert all(f">{s.label}<" in html for s in headline)
+    assert not any(f">{s.label}<" in html for s in others)

@@ -17,7 +17,7 @@ from ..registry import registry
 def home(request):
     metropole = request.metropole
     communes = list(queries.commune_links(metropole))
-    statistics = [(s, s.compute(metropole)) for s in registry.statistics()]
+    statistics = [(s, s.compute(metropole)) for s in registry.statistics() if s.headline]
     return render(
         request,
         "core/home.html",
