@@ -33,7 +33,7 @@ def test_a_citizen_sends_a_procedure_and_an_agent_handles_it(
     page.click("main form button[type=submit]")
 
     # Step 1, sent empty: errors listed at the top and next to each field.
-    page.wait_for_selector("main h1:has-text(\"L'acte demandé\")")
+    page.wait_for_selector('main h1:has-text("L\'acte demandé")')
     page.click("button[name=next]")
     page.wait_for_selector(".alert--error")
     assert page.locator(".field--error").count() >= 5
