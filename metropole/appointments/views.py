@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from metropole.core import charts
 from metropole.core import queries as core_queries
 from metropole.core.exceptions import PlatformError
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import ics, queries, services, slots
@@ -269,7 +269,7 @@ def manage(request, territory):
     return render(
         request,
         "appointments/agent/manage.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             agendas=queries.agendas_run_by(territory),
@@ -293,7 +293,7 @@ def day(request, territory, pk):
     return render(
         request,
         "appointments/agent/day.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             agenda=item,
@@ -401,6 +401,6 @@ def agenda_settings(request, territory, pk=None):
     return render(
         request,
         "appointments/agent/settings.html",
-        _admin_context(request, territory, agenda=item, forms=forms),
+        admin_context(request, territory, agenda=item, forms=forms),
         status=400 if form is not None and form.errors else 200,
     )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from metropole.core import queries as core_queries
 from metropole.core.exceptions import PlatformError
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import queries, services
@@ -130,7 +130,7 @@ def manage(request, territory):
     return render(
         request,
         "catalogue/manage.html",
-        _admin_context(request, territory, services=queries.services_run_by(territory)),
+        admin_context(request, territory, services=queries.services_run_by(territory)),
     )
 
 
@@ -163,7 +163,7 @@ def edit(request, territory, pk=None):
     return render(
         request,
         "catalogue/edit.html",
-        _admin_context(request, territory, form=form, service=item, answer_form=answer_form),
+        admin_context(request, territory, form=form, service=item, answer_form=answer_form),
     )
 
 
@@ -217,7 +217,7 @@ def competences(request, territory):
     return render(
         request,
         "catalogue/competences.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             competences=queries.competences_of(territory),

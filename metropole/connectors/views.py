@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from metropole.core.exceptions import PlatformError
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import services
@@ -48,7 +48,7 @@ def index(request, territory):
     return render(
         request,
         "connectors/index.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             connectors=connectors,

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from metropole.core.exceptions import PlatformError
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import queries, services
@@ -44,7 +44,7 @@ def sources(request, territory):
     return render(
         request,
         "harvest/sources.html",
-        _admin_context(request, territory, form=form, items=items),
+        admin_context(request, territory, form=form, items=items),
     )
 
 
@@ -71,7 +71,7 @@ def source(request, territory, pk):
     return render(
         request,
         "harvest/source.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             source=found,
@@ -106,5 +106,5 @@ def run_detail(request, territory, pk, run):
     return render(
         request,
         "harvest/run.html",
-        _admin_context(request, territory, source=found, run=harvest_run),
+        admin_context(request, territory, source=found, run=harvest_run),
     )

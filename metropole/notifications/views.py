@@ -3,7 +3,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import queries
@@ -21,7 +21,7 @@ def log(request, territory):
     return render(
         request,
         "notifications/log.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             page=page,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from metropole.core import queries as core_queries
 from metropole.core.charts import bar_chart
 from metropole.core.exceptions import PlatformError
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import ical, queries, services, similarity
@@ -738,7 +738,7 @@ def admin_processes(request, territory):
     return render(
         request,
         "participation/admin/processes.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             form=form,
@@ -883,7 +883,7 @@ def admin_process(request, territory, process):
     return render(
         request,
         "participation/admin/process.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             process=process,
@@ -942,7 +942,7 @@ def moderation(request, territory):
     return render(
         request,
         "participation/admin/moderation.html",
-        _admin_context(request, territory, reports=reports, blocks=blocks),
+        admin_context(request, territory, reports=reports, blocks=blocks),
     )
 
 
@@ -977,5 +977,5 @@ def dashboard(request, territory):
     return render(
         request,
         "participation/admin/dashboard.html",
-        _admin_context(request, territory, data=data, charts=charts),
+        admin_context(request, territory, data=data, charts=charts),
     )

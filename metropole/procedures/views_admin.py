@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from metropole.core.exceptions import PlatformError
 from metropole.core.models import User
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import engine, queries, services
@@ -57,7 +57,7 @@ def forms_list(request, territory):
     return render(
         request,
         "procedures/admin/forms.html",
-        _admin_context(
+        admin_context(
             request, territory, forms=queries.forms_managed(territory), form=settings_form
         ),
         status=400 if settings_form.errors else 200,
@@ -100,7 +100,7 @@ def form_edit(request, territory, form_id):
     return render(
         request,
         "procedures/admin/form_edit.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             obj=obj,
@@ -140,7 +140,7 @@ def field_edit(request, territory, form_id, field_id):
     return render(
         request,
         "procedures/admin/field_edit.html",
-        _admin_context(request, territory, obj=obj, field=field, form=field_form),
+        admin_context(request, territory, obj=obj, field=field, form=field_form),
         status=400 if field_form.errors else 200,
     )
 
@@ -161,7 +161,7 @@ def workflows(request, territory):
     return render(
         request,
         "procedures/admin/workflows.html",
-        _admin_context(request, territory, workflows=items),
+        admin_context(request, territory, workflows=items),
     )
 
 
@@ -196,7 +196,7 @@ def workflow_edit(request, territory, workflow_id=None):
     return render(
         request,
         "procedures/admin/workflow_edit.html",
-        _admin_context(request, territory, workflow=workflow, form=form),
+        admin_context(request, territory, workflow=workflow, form=form),
         status=400 if form.errors else 200,
     )
 
@@ -229,7 +229,7 @@ def teams(request, territory):
     return render(
         request,
         "procedures/admin/teams.html",
-        _admin_context(request, territory, teams=items, form=form),
+        admin_context(request, territory, teams=items, form=form),
         status=400 if form.errors else 200,
     )
 

@@ -13,7 +13,7 @@ from metropole.core.charts import bar_chart
 from metropole.core.exceptions import PermissionDenied, PlatformError
 from metropole.core.models import Territory, User
 from metropole.core.queries import metropole_communes
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import engine, queries, services
@@ -77,7 +77,7 @@ def queue(request, territory):
     return render(
         request,
         "procedures/agent/queue.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             rows=rows,
@@ -188,7 +188,7 @@ def handle(request, code):
     return render(
         request,
         "procedures/agent/request.html",
-        _admin_context(
+        admin_context(
             request,
             obj.territory,
             req=obj,
@@ -210,7 +210,7 @@ def enter(request, territory):
     return render(
         request,
         "procedures/agent/enter_choose.html",
-        _admin_context(request, territory, forms=forms),
+        admin_context(request, territory, forms=forms),
     )
 
 
@@ -248,7 +248,7 @@ def enter_form(request, territory, form_slug):
     return render(
         request,
         "procedures/agent/enter_form.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             form=form,
@@ -275,5 +275,5 @@ def statistics(request, territory):
     return render(
         request,
         "procedures/agent/statistics.html",
-        _admin_context(request, territory, rows=rows, chart=chart),
+        admin_context(request, territory, rows=rows, chart=chart),
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from metropole.core import queries as core_queries
 from metropole.core.exceptions import PlatformError
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import queries, services
@@ -222,7 +222,7 @@ def queue(request, territory):
     return render(
         request,
         "reports/agent/queue.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             page=page,
@@ -303,7 +303,7 @@ def handle(request, territory, pk):
     return render(
         request,
         "reports/agent/handle.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             report=report,
@@ -347,7 +347,7 @@ def categories(request, territory, pk=None):
     return render(
         request,
         "reports/agent/categories.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             categories=queries.categories_of(territory, active_only=False),

@@ -24,7 +24,7 @@ def index(request):
     return render(request, "core/admin/index.html", {"territories": territories[:500]})
 
 
-def _admin_context(request, territory: Territory, **extra):
+def admin_context(request, territory: Territory, **extra):
     links = [
         {
             "label": e.label,
@@ -43,7 +43,7 @@ def overview(request, territory):
     return render(
         request,
         "core/admin/overview.html",
-        _admin_context(request, territory, statistics=statistics),
+        admin_context(request, territory, statistics=statistics),
     )
 
 
@@ -67,7 +67,7 @@ def members(request, territory):
             return redirect("core:admin_members", slug=territory.slug)
     page = Paginator(queries.members_of(territory), 50).get_page(request.GET.get("page"))
     return render(
-        request, "core/admin/members.html", _admin_context(request, territory, form=form, page=page)
+        request, "core/admin/members.html", admin_context(request, territory, form=form, page=page)
     )
 
 
@@ -106,9 +106,7 @@ def branding(request, territory):
         else:
             messages.success(request, _("The branding is saved."))
             return redirect("core:admin_branding", slug=territory.slug)
-    return render(
-        request, "core/admin/branding.html", _admin_context(request, territory, form=form)
-    )
+    return render(request, "core/admin/branding.html", admin_context(request, territory, form=form))
 
 
 @territory_permission_required("core.manage_communes")
@@ -116,7 +114,7 @@ def communes(request, territory):
     return render(
         request,
         "core/admin/communes.html",
-        _admin_context(request, territory, communes=queries.commune_links(territory)),
+        admin_context(request, territory, communes=queries.commune_links(territory)),
     )
 
 
@@ -148,7 +146,7 @@ def organisations(request, territory):
     return render(
         request,
         "core/admin/organisations.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             form=form,
@@ -160,4 +158,4 @@ def organisations(request, territory):
 @territory_permission_required("core.view_audit_log")
 def audit_log(request, territory):
     page = Paginator(queries.audit_log_of(territory), 50).get_page(request.GET.get("page"))
-    return render(request, "core/admin/audit.html", _admin_context(request, territory, page=page))
+    return render(request, "core/admin/audit.html", admin_context(request, territory, page=page))

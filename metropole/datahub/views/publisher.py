@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from metropole.core.exceptions import NotFound, PlatformError
-from metropole.core.views.administration import _admin_context
+from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from .. import queries, services
@@ -81,7 +81,7 @@ def datasets(request, territory):
     return render(
         request,
         "datahub/publisher/datasets.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             page=page,
@@ -109,7 +109,7 @@ def create_dataset(request, territory):
     return render(
         request,
         "datahub/publisher/dataset_form.html",
-        _admin_context(request, territory, form=form, dataset=None),
+        admin_context(request, territory, form=form, dataset=None),
     )
 
 
@@ -130,7 +130,7 @@ def edit_dataset(request, territory, dataset):
     return render(
         request,
         "datahub/publisher/dataset_form.html",
-        _admin_context(request, territory, form=form, dataset=found),
+        admin_context(request, territory, form=form, dataset=found),
     )
 
 
@@ -172,7 +172,7 @@ def dataset(request, territory, dataset):
     return render(
         request,
         "datahub/publisher/dataset.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             dataset=found,
@@ -274,7 +274,7 @@ def add_resource(request, territory, dataset):
     return render(
         request,
         "datahub/publisher/resource_form.html",
-        _admin_context(
+        admin_context(
             request, territory, form=form, dataset=found, size_limit=services.human_limit()
         ),
     )
@@ -322,7 +322,7 @@ def resource(request, territory, dataset, resource):
     return render(
         request,
         "datahub/publisher/resource.html",
-        _admin_context(
+        admin_context(
             request,
             territory,
             dataset=found,
@@ -404,7 +404,7 @@ def version(request, territory, dataset, resource, number):
     """A load: its progress while it runs, then its report (by row and column)."""
     _d, _r, _v, context = _version_context(request, territory, dataset, resource, number)
     return render(
-        request, "datahub/publisher/version.html", _admin_context(request, territory, **context)
+        request, "datahub/publisher/version.html", admin_context(request, territory, **context)
     )
 
 
