@@ -12,7 +12,6 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from ninja.errors import AuthenticationError
 from ninja.responses import Status
 
 from metropole.core.api_auth import TokenAuth
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, NotFound, PlatformError
 from metropole.core.ratelimit import RateLimit, client_ip
 
@@ -37,9 +37,7 @@ class TooManyRequests(PlatformError):
 
 
 def _rate_limit() -> RateLimit:
-    return RateLimit(
-        "datahub-query", int(getattr(settings, "DATAHUB_QUERY_RATE_PER_MINUTE", 300)), 60
-    )
+    return RateLimit("datahub-query", int(setting("DATAHUB_QUERY_RATE_PER_MINUTE", 300)), 60)
 
 
 def _caller(request):

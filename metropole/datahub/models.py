@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from metropole.core.conf import setting
 from metropole.core.models import Organisation, Territory
 
 from .vocabularies import Frequency, Licence, Theme
@@ -27,7 +28,7 @@ DATA_SCHEMA = "datahub_data"
 
 
 def _files_dir():
-    return getattr(settings, "DATAHUB_FILES_DIR", None) or (settings.VAR_DIR / "datahub-files")
+    return setting("DATAHUB_FILES_DIR", "") or (settings.VAR_DIR / "datahub-files")
 
 
 class PrivateFileStorage(FileSystemStorage):

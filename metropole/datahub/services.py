@@ -13,7 +13,6 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import URLValidator, validate_email
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, Conflict, NotFound
 from metropole.core.models import Organisation, Territory
 from metropole.core.rules import require_perm
@@ -544,7 +544,7 @@ def push_rows(actor, resource: Resource, rows: list, *, mode: str = "append") ->
         raise BadRequest(_("Unknown mode"), _("Mode is append or replace."), field="mode")
     if not isinstance(rows, list) or not rows:
         raise BadRequest(_("No rows"), _("Send a non-empty array of objects."), field="rows")
-    limit = int(getattr(settings, "DATAHUB_MAX_PUSHED_ROWS", 50_000))
+    limit = int(setting("DATAHUB_MAX_PUSHED_ROWS", 50_000))
     if len(rows) > limit:
         raise BadRequest(
             _("Too many rows"), _("Send at most %(n)d rows at a time.") % {"n": limit}, field="rows"
@@ -679,7 +679,7 @@ def _fetch(url: str, destination) -> tuple[int, str]:
     """Download `url` into `destination` (a binary file), at most the size limit."""
     limit = max_source_bytes()
     request = urllib.request.Request(url, headers={"User-Agent": "Metropole-datahub/1.0"})
-    timeout = int(getattr(settings, "DATAHUB_PULL_TIMEOUT", 60))
+    timeout = int(setting("DATAHUB_PULL_TIMEOUT", 60))
     size = 0
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
         content_type = response.headers.get("Content-Type", "")
@@ -842,8 +842,8 @@ def drop_expired_versions(now=None) -> int:
     """Drop the tables of versions superseded more than DATAHUB_VERSION_RETENTION_DAYS
     ago (the last DATAHUB_VERSIONS_KEPT versions of each resource are always kept)."""
     now = now or timezone.now()
-    days = int(getattr(settings, "DATAHUB_VERSION_RETENTION_DAYS", 30))
-    kept = int(getattr(settings, "DATAHUB_VERSIONS_KEPT", 3))
+    days = int(setting("DATAHUB_VERSION_RETENTION_DAYS", 30))
+    kept = int(setting("DATAHUB_VERSIONS_KEPT", 3))
     dropped = 0
     candidates = ResourceVersion.objects.filter(
         status=VersionStatus.SUPERSEDED,

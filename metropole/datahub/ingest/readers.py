@@ -27,8 +27,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 from defusedxml.ElementTree import iterparse
-from django.conf import settings
 from django.utils.translation import gettext as _
+
+from metropole.core.conf import setting
 
 from .errors import IngestError
 
@@ -40,15 +41,15 @@ GIB = 1024**3
 
 
 def max_source_bytes() -> int:
-    return int(getattr(settings, "DATAHUB_MAX_SOURCE_BYTES", 2 * GIB))
+    return int(setting("DATAHUB_MAX_SOURCE_BYTES", 2 * GIB))
 
 
 def max_uncompressed_bytes() -> int:
-    return int(getattr(settings, "DATAHUB_MAX_UNCOMPRESSED_BYTES", 2 * GIB))
+    return int(setting("DATAHUB_MAX_UNCOMPRESSED_BYTES", 2 * GIB))
 
 
 def max_compression_ratio() -> int:
-    return int(getattr(settings, "DATAHUB_MAX_COMPRESSION_RATIO", 100))
+    return int(setting("DATAHUB_MAX_COMPRESSION_RATIO", 100))
 
 
 def human_size(size: int) -> str:

@@ -7,11 +7,11 @@ import json
 import time
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import DataError, OperationalError, connections, transaction
 from django.utils.translation import gettext as _
 
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest
 
 from .ast import Query
@@ -20,10 +20,6 @@ from .spec import TableSpec
 from .sqlnames import fts_table
 
 STREAM_BATCH = 2000
-
-
-def setting(name: str, default):
-    return getattr(settings, name, default)
 
 
 def timeout_ms() -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core import signing
 
+from metropole.core.conf import setting
 from metropole.core.open_data import spreadsheet_safe
 
 from .ast import Query
@@ -39,20 +40,18 @@ DOWNLOAD_SALT = "metropole.datahub.export"
 
 
 def exports_dir() -> Path:
-    path = Path(
-        getattr(settings, "DATAHUB_EXPORTS_DIR", None) or settings.VAR_DIR / "datahub-exports"
-    )
+    path = Path(setting("DATAHUB_EXPORTS_DIR", "") or settings.VAR_DIR / "datahub-exports")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def export_ttl() -> int:
-    return int(getattr(settings, "DATAHUB_EXPORT_TTL_SECONDS", 24 * 3600))
+    return int(setting("DATAHUB_EXPORT_TTL_SECONDS", 24 * 3600))
 
 
 def background_threshold() -> int:
     """Exports of more rows than this run in the background."""
-    return int(getattr(settings, "DATAHUB_EXPORT_SYNC_MAX_ROWS", 200_000))
+    return int(setting("DATAHUB_EXPORT_SYNC_MAX_ROWS", 200_000))
 
 
 class _Buffer:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
-from django.conf import settings
+from metropole.core.conf import setting
 
 USER_AGENT = "Metropole-harvester/1.0 (+DCAT-AP, CKAN, OpenDataSoft)"
 
@@ -84,19 +84,19 @@ class Harvester:
 
 
 def max_document_bytes() -> int:
-    return int(getattr(settings, "HARVEST_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024))
+    return int(setting("HARVEST_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024))
 
 
 def max_pages() -> int:
-    return int(getattr(settings, "HARVEST_MAX_PAGES", 500))
+    return int(setting("HARVEST_MAX_PAGES", 500))
 
 
 def page_size() -> int:
-    return int(getattr(settings, "HARVEST_PAGE_SIZE", 100))
+    return int(setting("HARVEST_PAGE_SIZE", 100))
 
 
 def timeout() -> float:
-    return float(getattr(settings, "HARVEST_TIMEOUT", 30))
+    return float(setting("HARVEST_TIMEOUT", 30.0))
 
 
 def check_http_url(url: str) -> None:
