@@ -1,7 +1,8 @@
 """Open-data exports declared by the modules in their manifests, streamed as CSV or JSON.
 
-The data hub will catalogue them (DCAT, versions); until then every export is served here
-from the registry, so a module's open data is public as soon as its manifest declares it.
+Served here straight from the registry (`/api/open-data`), so a module's open data is public
+as soon as its manifest declares it, with or without the data hub. When the data hub is
+installed, its scheduler job publishes each export as a dataset (versions, query API, DCAT-AP).
 """
 
 import csv

@@ -69,6 +69,7 @@ def test_lookup_by_point_and_postal_code(client, lille):
         ("/api/me", 401, "token"),
         ("/api/no-such-route/", 404, "No such resource"),
         ("/api/communes?q=Lil%00le", 400, "NUL character"),
+        ("/api/communes/59%00350", 400, "NUL character"),
     ],
 )
 def test_errors_are_problem_json_with_a_clear_detail(client, lille, url, status, words):
@@ -177,3 +178,25 @@ def test_geojson_is_cached_by_browsers_until_a_commune_changes(client, lille, co
 def test_pages_answer_head_requests(client, lille):
     assert client.head("/").status_code == 200
     assert client.head("/communes/lille-59350/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"name": "a\\u0000b"}', "application/json"),
+        ("name=a%00b", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_nul_character_in_a_text_body_is_refused_before_any_view(client, body, content_type):
+    response = client.post("/api/me/tokens", body, content_type=content_type)
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert "NUL character" in response.json()["detail"]
+
+
+def test_a_nul_byte_in_an_uploaded_file_is_left_to_the_view(client, lille):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("logo.png", b"\x89PNG\x00\x00binary")
+    response = client.post("/api/me/tokens", {"file": upload})
+    assert response.status_code == 401  # reached the API's authentication, not refused
