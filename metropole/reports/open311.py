@@ -7,7 +7,7 @@
     GET  requests/{id}.{json,xml}            one report
 
 `api_key` is a personal access token of the core (created in "My account"); posting
-without one is allowed only when OPEN311_ALLOW_ANONYMOUS is on. Reports go through the
+without one is allowed only when METROPOLE_OPEN311_ALLOW_ANONYMOUS is on. Reports go through the
 same `services.submit_report` as the website, so routing, the refusal of points outside
 the metropole and the photo checks are the same. Errors follow the specification: a list
 of {code, description} with the HTTP status. XML is generated with ElementTree; we never
@@ -26,10 +26,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from metropole.core import queries as core_queries
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, NotFound, PermissionDenied, PlatformError
 from metropole.core.models import ApiToken
 
-from . import conf, queries, services
+from . import queries, services
 from .models import OPEN_STATUSES, Channel, Report
 
 FORMATS = ("json", "xml")
@@ -239,7 +240,7 @@ def _actor(request):
                 _("Invalid api_key"), _("The api_key is unknown, revoked or expired.")
             )
         return token.user
-    if not conf.open311_anonymous():
+    if not setting("METROPOLE_OPEN311_ALLOW_ANONYMOUS", False):
         raise PermissionDenied(
             _("api_key required"),
             _("Send a personal access token as api_key (created in My account)."),

@@ -12,16 +12,15 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest
-
-from . import conf
 
 ALLOWED = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 def clean_photo(upload) -> ContentFile:
     """A sanitised copy of an uploaded image, or BadRequest saying what is wrong."""
-    limit = conf.photo_max_bytes()
+    limit = setting("METROPOLE_REPORTS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
     if upload.size > limit:
         raise BadRequest(
             _("Photo too large"),
@@ -50,7 +49,7 @@ def clean_photo(upload) -> ContentFile:
             field="photo",
         )
     image = ImageOps.exif_transpose(image)
-    side = conf.photo_max_side()
+    side = setting("METROPOLE_REPORTS_PHOTO_MAX_SIDE", 2048)
     image.thumbnail((side, side))
     out = io.BytesIO()
     if kind == "JPEG":

@@ -5,6 +5,7 @@ import math
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from metropole.core.conf import setting
 from metropole.core.exceptions import NotFound
 from metropole.core.models import Territory
 from metropole.core.queries import territories_administered_by
@@ -73,9 +74,7 @@ def report_detail(pk) -> Report:
 def nearby_open(metropole: Territory, lat: float, lon: float, category=None, radius_m=None):
     """Open reports within `radius_m` of the point, nearest first (bounding-box prefilter
     on the indexed columns, then the exact distance)."""
-    from . import conf
-
-    radius = radius_m or conf.nearby_metres()
+    radius = radius_m or setting("METROPOLE_REPORTS_NEARBY_METRES", 150)
     dlat = radius / 111_320
     dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
     qs = Report.objects.filter(

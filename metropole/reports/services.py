@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 
 from metropole.catalogue.queries import holder_territory, service_for_competence
 from metropole.core import queries as core_queries
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, Conflict, NotFound, PermissionDenied
 from metropole.core.geo import parse_coordinates
 from metropole.core.rules import require_perm
 from metropole.core.services import audit
 
-from . import conf, notify
+from . import notify
 from .models import (
     OPEN_STATUSES,
     Channel,
@@ -283,13 +284,18 @@ def reroute(actor, report: Report, territory, *, text: str = "") -> Report:
     return report
 
 
+def reopen_days() -> int:
+    """How long after a fix or a closure the reporter may reopen the report."""
+    return setting("METROPOLE_REPORTS_REOPEN_DAYS", 30)
+
+
 def can_reopen(user, report: Report) -> bool:
     if user is None or not user.is_authenticated or report.reporter_id != user.pk:
         return False
     if report.status not in (Status.FIXED, Status.CLOSED):
         return False
     since = report.fixed_at if report.status == Status.FIXED else report.closed_at
-    return since is not None and timezone.now() - since <= timedelta(days=conf.reopen_days())
+    return since is not None and timezone.now() - since <= timedelta(days=reopen_days())
 
 
 @transaction.atomic
@@ -304,7 +310,7 @@ def reopen(actor, report: Report, text: str = "") -> Report:
         raise Conflict(
             _("Cannot reopen"),
             _("A report can be reopened within %(days)d days after it was fixed or closed.")
-            % {"days": conf.reopen_days()},
+            % {"days": reopen_days()},
         )
     before = report.status
     report.status, report.close_reason = Status.NEW, ""

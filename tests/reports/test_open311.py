@@ -131,7 +131,7 @@ def test_refusals_follow_the_specification(endpoint, api_key, settings):
         == 400
     )
     assert not Report.objects.exists()
-    settings.OPEN311_ALLOW_ANONYMOUS = True
+    settings.METROPOLE_OPEN311_ALLOW_ANONYMOUS = True
     allowed = requests.post(
         f"{endpoint}/requests.json",
         data={

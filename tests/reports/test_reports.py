@@ -153,7 +153,7 @@ def test_reopen_within_the_window_and_satisfaction(
     report.refresh_from_db()
     assert report.status == Status.NEW and report.satisfied is None
     services.change_status(metropole_admin, report, Status.CLOSED, close_reason="cannot_fix")
-    settings.REPORTS_REOPEN_DAYS = 30
+    settings.METROPOLE_REPORTS_REOPEN_DAYS = 30
     Report.objects.filter(pk=report.pk).update(closed_at=timezone.now() - timedelta(days=31))
     report.refresh_from_db()
     with pytest.raises(Conflict):
@@ -202,7 +202,7 @@ def test_photo_is_checked_and_stripped_of_its_metadata(
             description="x",
             photo=SimpleUploadedFile("a.gif", gif.getvalue()),
         )
-    settings.REPORTS_PHOTO_MAX_BYTES = 100
+    settings.METROPOLE_REPORTS_PHOTO_MAX_BYTES = 100
     with pytest.raises(BadRequest, match="MB"):
         services.submit_report(
             citizen,

@@ -10,7 +10,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--base-url",
-            default=getattr(settings, "METROPOLE_BASE_URL", ""),
+            default=settings.METROPOLE_BASE_URL,
             help="Public address of the site, for the cancellation links (https://...).",
         )
 
