@@ -47,9 +47,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest
 
-from . import conf, sms
+from . import sms
 from .models import Channel, Notification, Status
 
 # Four concatenated SMS segments; longer texts belong in an e-mail.
@@ -194,7 +195,7 @@ def deliver(notification_id: int) -> str:
     except sms.DeliveryError as error:
         notification.error = str(error)
         retry = error.transient and notification.attempts < int(
-            conf.get("METROPOLE_NOTIFICATION_MAX_ATTEMPTS")
+            setting("METROPOLE_NOTIFICATION_MAX_ATTEMPTS", 3)
         )
         if retry and _can_defer():
             notification.status = Status.QUEUED

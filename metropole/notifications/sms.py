@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import conf
+from metropole.core.conf import setting
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class FileBackend:
     """Writes messages to a file: for development and the demo."""
 
     def __init__(self):
-        configured = conf.get("METROPOLE_SMS_FILE")
+        configured = setting("METROPOLE_SMS_FILE", "")
         self.path = Path(configured) if configured else Path(settings.VAR_DIR) / "sms.log"
 
     def send(self, to: str, text: str) -> str:
@@ -77,10 +77,10 @@ class HttpGatewayBackend:
     """Posts each message as JSON to a generic HTTP SMS gateway."""
 
     def __init__(self):
-        self.url = conf.get("METROPOLE_SMS_HTTP_URL")
-        self.token = conf.get("METROPOLE_SMS_HTTP_TOKEN")
-        self.sender = conf.get("METROPOLE_SMS_SENDER")
-        self.timeout = float(conf.get("METROPOLE_SMS_HTTP_TIMEOUT"))
+        self.url = setting("METROPOLE_SMS_HTTP_URL", "")
+        self.token = setting("METROPOLE_SMS_HTTP_TOKEN", "")
+        self.sender = setting("METROPOLE_SMS_SENDER", "Metropole")
+        self.timeout = float(setting("METROPOLE_SMS_HTTP_TIMEOUT", 10.0))
         if not self.url:
             raise DeliveryError(_("METROPOLE_SMS_HTTP_URL is not set: no SMS gateway to send to."))
 
@@ -117,4 +117,6 @@ class HttpGatewayBackend:
 
 
 def get_backend():
-    return import_string(conf.get("METROPOLE_SMS_BACKEND"))()
+    return import_string(
+        setting("METROPOLE_SMS_BACKEND", "metropole.notifications.sms.FileBackend")
+    )()

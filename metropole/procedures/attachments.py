@@ -1,8 +1,9 @@
 """Attachments: the type is sniffed from the content (not trusted from the name or the
 browser), the size is bounded, files are stored outside the web root (VAR_DIR/private)."""
 
-from django.conf import settings
 from django.utils.translation import gettext as _
+
+from metropole.core.conf import setting
 
 # Signature -> (content type, accepted extensions)
 SIGNATURES = [
@@ -14,7 +15,7 @@ ACCEPTED = "PDF, JPEG, PNG"
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "PROCEDURES_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+    return int(setting("PROCEDURES_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 
 
 def sniff(head: bytes) -> str | None:

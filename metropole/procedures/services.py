@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import Max
@@ -19,12 +20,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, Conflict, NotFound, PermissionDenied
 from metropole.core.rules import require_perm
 from metropole.core.services import audit
 from metropole.notifications.services import send_notification
 
-from . import attachments, conf, engine
+from . import attachments, engine
 from .models import (
     DRAFT,
     Attachment,
@@ -65,6 +67,11 @@ class InvalidAnswers(BadRequest):
 # --- links -------------------------------------------------------------------------------
 
 
+def _link_max_age() -> int:
+    """How long links e-mailed to citizens work (seconds; 90 days)."""
+    return int(setting("PROCEDURES_LINK_MAX_AGE", 90 * 24 * 3600))
+
+
 def tracking_token(request: Request) -> str:
     return signing.dumps(request.code, salt=TRACKING_SALT)
 
@@ -72,12 +79,12 @@ def tracking_token(request: Request) -> str:
 def check_tracking_token(request: Request, token: str) -> None:
     """Raise PermissionDenied if the link is not this request's or has expired."""
     try:
-        code = signing.loads(token, salt=TRACKING_SALT, max_age=conf.link_max_age())
+        code = signing.loads(token, salt=TRACKING_SALT, max_age=_link_max_age())
     except signing.SignatureExpired:
         raise PermissionDenied(
             _("This link has expired"),
             _("Links sent by e-mail work for %(days)d days. Ask the service for a new one.")
-            % {"days": conf.link_max_age() // 86400},
+            % {"days": _link_max_age() // 86400},
         ) from None
     except signing.BadSignature:
         raise PermissionDenied(_("Invalid link"), _("This link is not valid.")) from None
@@ -89,7 +96,7 @@ def status_url(request: Request, base_url: str = "") -> str:
     path = reverse("procedures:status", kwargs={"code": request.code})
     if request.user_id is None:
         path += f"?cle={tracking_token(request)}"
-    return (base_url or conf.base_url()).rstrip("/") + path
+    return (base_url or settings.METROPOLE_BASE_URL).rstrip("/") + path
 
 
 def answer_token(event: RequestEvent) -> str:
@@ -464,7 +471,7 @@ def _run_actions(actor, request: Request, status_code: str, base_url: str = "") 
                 text=render_message(action["message"], request, url),
                 to_status=action.get("then") or "",
             )
-            answer = (base_url or conf.base_url()).rstrip("/") + reverse(
+            answer = (base_url or settings.METROPOLE_BASE_URL).rstrip("/") + reverse(
                 "procedures:answer", kwargs={"code": request.code, "token": answer_token(event)}
             )
             _notify_citizen(
@@ -639,7 +646,7 @@ def post_message(actor, request: Request, text: str, *, as_citizen: bool, base_u
 def answer_information_request(actor, request: Request, token: str, text: str, *, base_url=""):
     """The citizen answers a request for information; the link works once."""
     try:
-        event_id = signing.loads(token, salt=ANSWER_SALT, max_age=conf.link_max_age())
+        event_id = signing.loads(token, salt=ANSWER_SALT, max_age=_link_max_age())
     except signing.SignatureExpired:
         raise PermissionDenied(
             _("This link has expired"), _("Contact the service to give your answer.")
