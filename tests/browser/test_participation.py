@@ -56,7 +56,8 @@ def test_the_participation_path(new_context, make_member, make_user, metropole_a
     page.wait_for_selector(".messages .alert--success")
     process = Process.objects.get(title="Des idées pour le parc Barbieux")
     assert process.phases.count() == 3
-    assert_accessible(page, "process management")
+    # Moderate issues too: two regions named "Phases" once made axe report landmark-unique.
+    assert_accessible(page, "process management", impacts=("moderate", "serious", "critical"))
     ideas = process.components.get(kind=ComponentKind.PROPOSALS)
 
     # 2. Alice proposes, placing her idea on the map.
