@@ -16,6 +16,7 @@ from metropole.participation.models import (
     Process,
     Proposal,
     QuestionKind,
+    Registration,
     Support,
     SurveyResponse,
 )
@@ -154,3 +155,36 @@ def test_the_participation_path(new_context, make_member, make_user, metropole_a
     screenshot(metro_page, "participation-dashboard")
     metro_page.set_viewport_size({"width": 375, "height": 740})
     assert_no_horizontal_scroll(metro_page, "dashboard at 375px")
+
+
+def test_registering_for_a_meeting(new_context, make_member, make_user):
+    roubaix = Territory.objects.get(code=ROUBAIX)
+    agent = make_member("agent.roubaix@example.org", roubaix, Role.AGENT)
+    first = make_user("first@example.org", home_commune=roubaix)
+    alice = make_user("alice@example.org", first_name="Alice", home_commune=roubaix)
+    process = process_with_open_phase(agent, roubaix, "meeting", 0, "Réunion du quartier")
+    meetings = process.components.get(kind=ComponentKind.MEETINGS)
+    start = timezone.now() + timedelta(days=7)
+    meeting = services.add_meeting(
+        agent,
+        meetings,
+        title="Atelier du parc",
+        start=start,
+        end=start + timedelta(hours=2),
+        address="Hôtel de ville de Roubaix",
+        capacity=1,
+    )
+    services.register(first, meeting)  # the only place is taken: Alice waits
+
+    page = new_context().new_page()
+    log_in(page, alice.email, PASSWORD)
+    page.goto(f"/participer/p/{process.slug}/{meetings.pk}/reunions/{meeting.pk}/")
+    assert "0 left of 1" in page.inner_text("main")
+    assert_accessible(page, "meeting page")
+    page.click("main form button:has-text('Register')")
+    page.wait_for_selector("text=You are on the waiting list")
+    assert Registration.objects.get(user=alice).status == Registration.WAITING
+    assert_accessible(page, "meeting page, registered")
+    page.click("main form button:has-text('Cancel my registration')")
+    page.wait_for_selector("main form button:has-text('Register')")
+    assert not Registration.objects.filter(user=alice).exists()
