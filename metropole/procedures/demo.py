@@ -76,11 +76,6 @@ def _workflow(team: str, done_label: str, done_message: str) -> dict:
                         "message": done_message,
                     },
                     NOTIFY_SMS,
-                    {
-                        "type": "connector",
-                        "connector": "logiciel-metier",
-                        "endpoint": "demande-close",
-                    },
                 ],
             },
             {"code": "refusee", "label": "Refusée", "final": True, "actions": [NOTIFY_RECEIVED]},
