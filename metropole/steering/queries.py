@@ -281,11 +281,15 @@ def indicator_rows(indicators) -> list[IndicatorRow]:
     """Each indicator with its latest actual value and whether it is on track.
 
     Expected value at the latest actual's date: the latest target-kind value dated on or
-    before it if any, else the straight line from baseline to target, else the target."""
+    before it if any, else the straight line from the baseline (or, without one, from the
+    first actual value) to the target, else the target."""
     latest = _latest(ValueKind.ACTUAL)
+    first = latest.order_by("date")
     indicators = indicators.annotate(
         latest_value=Subquery(latest.values("value")[:1]),
         latest_date=Subquery(latest.values("date")[:1]),
+        first_value=Subquery(first.values("value")[:1]),
+        first_date=Subquery(first.values("date")[:1]),
     ).annotate(
         step_target=Subquery(
             IndicatorValue.objects.filter(
@@ -303,13 +307,15 @@ def _indicator_row(indicator) -> IndicatorRow:
     expected = indicator.step_target
     if expected is None and indicator.target_value is not None:
         expected = indicator.target_value
-        start, end = indicator.baseline_date, indicator.target_date
-        if indicator.baseline_value is not None and start and end and when and start < when < end:
+        # Without a baseline the line starts at the first measure: an indicator is not "off
+        # track" merely because its final target is not reached yet.
+        origin, start = indicator.baseline_value, indicator.baseline_date
+        if origin is None or start is None:
+            origin, start = indicator.first_value, indicator.first_date
+        end = indicator.target_date
+        if origin is not None and start and end and when and start <= when < end:
             share = Decimal((when - start).days) / Decimal((end - start).days)
-            expected = (
-                indicator.baseline_value
-                + (indicator.target_value - indicator.baseline_value) * share
-            )
+            expected = origin + (indicator.target_value - origin) * share
     if actual is None:
         state = "no_data"
     elif expected is None:

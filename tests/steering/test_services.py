@@ -252,6 +252,33 @@ def test_on_track_follows_the_line_from_baseline_to_target(indicator, agent):
     assert row.expected == Decimal(70) and row.state == "off_track"
 
 
+def test_without_a_baseline_the_line_starts_at_the_first_value(plan, agent):
+    ind = services.add_indicator(
+        agent,
+        plan,
+        name="Sites équipés",
+        kind="result",
+        unit="sites",
+        target_value=Decimal(100),
+        target_date=date(2024, 1, 1),
+    )
+
+    def row():
+        return queries.indicator_rows(type(ind).objects.filter(pk=ind.pk))[0]
+
+    services.record_value(agent, ind, date="2022-01-01", value="20")
+    assert row().state == "on_track" and row().expected == Decimal(20)
+    # a year later, halfway from (2022-01-01, 20) to (2024-01-01, 100): 60 are expected
+    services.record_value(agent, ind, date="2023-01-01", value="65")
+    assert row().expected == pytest.approx(Decimal(60), abs=Decimal("0.5"))
+    assert row().state == "on_track"
+    services.record_value(agent, ind, date="2023-01-02", value="30")
+    assert row().state == "off_track"
+    # past the target date the target itself is expected
+    services.record_value(agent, ind, date="2024-06-01", value="90")
+    assert row().expected == Decimal(100) and row().state == "off_track"
+
+
 def test_csv_import_stores_every_row(plan, indicator, agent):
     data = (
         "indicator;date;value;kind;unit;comment\n"
