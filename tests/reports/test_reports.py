@@ -33,61 +33,44 @@ def jpeg_with_gps(size=(64, 48)) -> bytes:
 
 
 @pytest.fixture
-def report(lille, report_categories, citizen):
-    return services.submit_report(
-        citizen,
-        lille,
-        category=report_categories("nid-de-poule"),
-        lat=ROUBAIX_CENTRE[0],
-        lon=ROUBAIX_CENTRE[1],
-        description="Un trou profond au milieu de la chaussée.",
-    )
+def submit(lille, report_categories, citizen):
+    """The citizen reports a problem of the category `slug` at `point` (lat, lon)."""
+
+    def do(slug, point, description, **extra):
+        return services.submit_report(
+            citizen,
+            lille,
+            category=report_categories(slug),
+            lat=point[0],
+            lon=point[1],
+            description=description,
+            **extra,
+        )
+
+    return do
 
 
-def test_routing_by_competence_and_commune(lille, report_categories, citizen, commune):
-    pothole = services.submit_report(
-        citizen,
-        lille,
-        category=report_categories("nid-de-poule"),
-        lat=ROUBAIX_CENTRE[0],
-        lon=ROUBAIX_CENTRE[1],
-        description="Trou",
-    )
+@pytest.fixture
+def report(submit):
+    return submit("nid-de-poule", ROUBAIX_CENTRE, "Un trou profond au milieu de la chaussée.")
+
+
+def test_routing_by_competence_and_commune(submit, lille, commune):
+    pothole = submit("nid-de-poule", ROUBAIX_CENTRE, "Trou")
     # Roads are the metropole's: it handles the report; the point is in Roubaix.
     assert pothole.commune.code == ROUBAIX and pothole.territory == lille
-    lamp = services.submit_report(
-        citizen,
-        lille,
-        category=report_categories("eclairage"),
-        lat=GRAND_PLACE_LILLE[0],
-        lon=GRAND_PLACE_LILLE[1],
-        description="Lampadaire éteint",
-    )
+    lamp = submit("eclairage", GRAND_PLACE_LILLE, "Lampadaire éteint")
     # Street lighting stays with the commune: Lille (the commune) handles it.
     assert lamp.territory == commune("59350") == lamp.commune
     assert [u.status_after for u in lamp.updates.all()] == [Status.NEW]
 
 
-def test_report_outside_the_metropole_is_refused(lille, report_categories, citizen):
+def test_report_outside_the_metropole_is_refused(submit):
     with pytest.raises(BadRequest) as refused:
-        services.submit_report(
-            citizen,
-            lille,
-            category=report_categories("nid-de-poule"),
-            lat=PARIS_NOTRE_DAME[0],
-            lon=PARIS_NOTRE_DAME[1],
-            description="Trou à Paris",
-        )
+        submit("nid-de-poule", PARIS_NOTRE_DAME, "Trou à Paris")
     assert refused.value.field == "location" and "Lille" in refused.value.detail
     with pytest.raises(BadRequest):
-        services.submit_report(
-            citizen,
-            lille,
-            category=report_categories("nid-de-poule"),
-            lat="north",
-            lon="3",
-            description="?",
-        )
+        submit("nid-de-poule", ("north", "3"), "?")
     assert not Report.objects.exists()
 
 
@@ -160,57 +143,28 @@ def test_reopen_within_the_window_and_satisfaction(
         services.reopen(citizen, report)
 
 
-def test_photo_is_checked_and_stripped_of_its_metadata(
-    lille, report_categories, citizen, settings, tmp_path
-):
+def test_photo_is_checked_and_stripped_of_its_metadata(submit, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     upload = SimpleUploadedFile("trou.jpg", jpeg_with_gps(), content_type="image/jpeg")
     assert Image.open(io.BytesIO(jpeg_with_gps())).getexif()  # the original carries EXIF
-    made = services.submit_report(
-        citizen,
-        lille,
-        category=report_categories("trottoir"),
-        lat=ROUBAIX_CENTRE[0],
-        lon=ROUBAIX_CENTRE[1],
-        description="Dalle cassée",
-        photo=upload,
-    )
+    made = submit("trottoir", ROUBAIX_CENTRE, "Dalle cassée", photo=upload)
     with made.photo.open("rb") as stored:
         image = Image.open(stored)
         assert image.format == "JPEG" and not image.getexif() and "exif" not in image.info
     fake = SimpleUploadedFile("photo.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
     with pytest.raises(BadRequest) as not_image:
-        services.submit_report(
-            citizen,
-            lille,
-            category=report_categories("trottoir"),
-            lat=ROUBAIX_CENTRE[0],
-            lon=ROUBAIX_CENTRE[1],
-            description="x",
-            photo=fake,
-        )
+        submit("trottoir", ROUBAIX_CENTRE, "x", photo=fake)
     assert not_image.value.field == "photo"
     gif = io.BytesIO()
     Image.new("RGB", (4, 4)).save(gif, "GIF")
     with pytest.raises(BadRequest, match="GIF"):
-        services.submit_report(
-            citizen,
-            lille,
-            category=report_categories("trottoir"),
-            lat=ROUBAIX_CENTRE[0],
-            lon=ROUBAIX_CENTRE[1],
-            description="x",
-            photo=SimpleUploadedFile("a.gif", gif.getvalue()),
-        )
+        submit("trottoir", ROUBAIX_CENTRE, "x", photo=SimpleUploadedFile("a.gif", gif.getvalue()))
     settings.METROPOLE_REPORTS_PHOTO_MAX_BYTES = 100
     with pytest.raises(BadRequest, match="MB"):
-        services.submit_report(
-            citizen,
-            lille,
-            category=report_categories("trottoir"),
-            lat=ROUBAIX_CENTRE[0],
-            lon=ROUBAIX_CENTRE[1],
-            description="x",
+        submit(
+            "trottoir",
+            ROUBAIX_CENTRE,
+            "x",
             photo=SimpleUploadedFile("big.jpg", jpeg_with_gps((400, 400))),
         )
     assert Report.objects.count() == 1
@@ -312,51 +266,33 @@ def test_agent_handles_a_report_in_the_back_office(
 # --- API -----------------------------------------------------------------------------------
 
 
+def post_json(client, path, body, key):
+    return client.post(
+        path, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+
+
 def test_api_reports_and_the_same_permission_path(
     client, report, report_categories, citizen, make_member, lille
 ):
     from metropole.core.models import Role
 
     _, key = create_api_token(citizen, "app")
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
-    made = client.post(
-        "/api/reports/",
-        {
-            "category": "eclairage",
-            "lat": GRAND_PLACE_LILLE[0],
-            "lon": GRAND_PLACE_LILLE[1],
-            "description": "Lampadaire",
-        },
-        content_type="application/json",
-        **auth,
-    )
+
+    def new_report(point, description):
+        body = {"category": "eclairage", "lat": point[0], "lon": point[1]}
+        return post_json(client, "/api/reports/", {**body, "description": description}, key)
+
+    made = new_report(GRAND_PLACE_LILLE, "Lampadaire")
     assert made.status_code == 201 and made.json()["handled_by"] == "59350"
-    refused = client.post(
-        f"/api/reports/{report.pk}/status",
-        {"status": "fixed"},
-        content_type="application/json",
-        **auth,
-    )
+    refused = post_json(client, f"/api/reports/{report.pk}/status", {"status": "fixed"}, key)
     assert refused.status_code == 403 and refused["Content-Type"] == "application/problem+json"
     _, agent_key = create_api_token(make_member("voirie@example.org", lille, Role.AGENT), "x")
-    done = client.post(
-        f"/api/reports/{report.pk}/status",
-        {"status": "fixed", "text": "Fait"},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {agent_key}",
+    done = post_json(
+        client, f"/api/reports/{report.pk}/status", {"status": "fixed", "text": "Fait"}, agent_key
     )
     assert done.status_code == 200 and done.json()["status"] == "fixed"
-    outside = client.post(
-        "/api/reports/",
-        {
-            "category": "eclairage",
-            "lat": PARIS_NOTRE_DAME[0],
-            "lon": PARIS_NOTRE_DAME[1],
-            "description": "x",
-        },
-        content_type="application/json",
-        **auth,
-    )
+    outside = new_report(PARIS_NOTRE_DAME, "x")
     assert outside.status_code == 400 and outside.json()["field"] == "location"
     geo = client.get("/api/reports/map.geojson", {"status": "all"}).json()
     assert len(geo["features"]) == 2
