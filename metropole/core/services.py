@@ -6,7 +6,7 @@ import hashlib
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -510,8 +510,18 @@ def oidc_email_verified(provider: str, claims: dict) -> bool:
     return value is True
 
 
-@transaction.atomic
 def sign_in_with_oidc(provider: str, claims: dict) -> User:
+    """See `_sign_in_with_oidc`. Two first log-ins of the same person at once (a double
+    click, two tabs) both try to create the link; the unique constraint lets one win, and
+    the other, retried, finds the link the first one made."""
+    try:
+        return _sign_in_with_oidc(provider, claims)
+    except IntegrityError:
+        return _sign_in_with_oidc(provider, claims)
+
+
+@transaction.atomic
+def _sign_in_with_oidc(provider: str, claims: dict) -> User:
     """The account of the person the provider vouches for, found or created and linked.
 
     `claims` are the validated claims of the ID token and userinfo (`sub`, `email`, ...).
