@@ -164,6 +164,7 @@ manifest = registry.register(
             "participation.manage",
             "participation.moderate",
             "participation.view_dashboard",
+            "participation.view_budget_results",
         ],
         statistics=[
             Statistic(

@@ -9,6 +9,8 @@ an API endpoint that answers 403 and a service that refuses a write agree by con
 Staff permissions (`participation.manage`, `.moderate`, `.view_dashboard`) are checked on a
 territory with the core's role predicates: an agent of a commune runs that commune's
 processes; the metropole's administrators inherit every commune.
+`participation.view_budget_results` is checked on a budget component: its staff only while
+the vote is open, everyone once it is over.
 """
 
 import rules
@@ -141,6 +143,13 @@ def is_process_staff(user, obj) -> bool:
 
 
 @rules.predicate
+def vote_not_open(user, component) -> bool:
+    """Budget results are published once no phase opens the vote (shown while people
+    vote, they would sway it)."""
+    return open_phase(component, Action.VOTE) is None
+
+
+@rules.predicate
 def is_metropole_territory(user, territory) -> bool:
     return territory is not None and getattr(territory, "is_metropole", False)
 
@@ -150,6 +159,8 @@ PERMISSIONS = {
     "participation.manage": is_platform_admin | is_process_staff,
     "participation.moderate": is_platform_admin | is_process_staff,
     "participation.view_dashboard": is_platform_admin | is_process_staff,
+    # On a budget component: its results.
+    "participation.view_budget_results": vote_not_open | is_platform_admin | is_process_staff,
 }
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)

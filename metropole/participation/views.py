@@ -582,10 +582,7 @@ def budget_paper(request, slug, cid):
 
 def budget_results(request, slug, cid):
     process, component = _component(slug, cid, ComponentKind.BUDGET)
-    if open_phase(component, Action.VOTE) and not request.user.has_perm(
-        "participation.manage", process.territory
-    ):
-        # Results shown while people vote would sway the vote.
+    if not request.user.has_perm("participation.view_budget_results", component):
         return render(
             request,
             "participation/budget_results.html",

@@ -1,6 +1,7 @@
 """Participatory budgets: rules, review then cast, one ballot, eligibility, paper codes."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from metropole.core.exceptions import BadRequest, Conflict, NotFound, PermissionDenied
 from metropole.participation import queries, services
@@ -170,3 +171,15 @@ def test_results_take_projects_by_votes_within_the_budget(budget, area, make_cit
     assert list(rows) == ["Aire", "Jardin", "Bancs", "Fresque"]
     assert [t for t, r in rows.items() if r["selected"]] == ["Aire", "Jardin", "Bancs"]
     assert result["ballots"] == 4 and result["spent"] == 100_000
+
+
+def test_results_are_published_to_everyone_once_the_vote_is_over(
+    budget, make_process, citizen, agent
+):
+    # Vote open: its staff only (results shown during the vote would sway it).
+    assert not citizen.has_perm("participation.view_budget_results", budget)
+    assert agent.has_perm("participation.view_budget_results", budget)
+    # Vote over (the "Results" phase runs now): everyone, logged in or not.
+    over = component(make_process("budget", open_phase=3, title="Over"), ComponentKind.BUDGET)
+    assert citizen.has_perm("participation.view_budget_results", over)
+    assert AnonymousUser().has_perm("participation.view_budget_results", over)
