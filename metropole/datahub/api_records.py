@@ -8,7 +8,6 @@ comes only from ``metropole.datahub.queries.table_spec_for`` (access rules live 
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +27,7 @@ from .querying import execute, exports
 from .querying.ast import AGGREGATE_FUNCTIONS, DATE_PARTS, FILTER_OPERATORS
 from .querying.compiler import ORDERED_TYPES
 from .querying.parse import DEFAULT_LIMIT, MAX_LIMIT, from_json, from_params
+from .querying.tasks import start_export
 
 router = Router(tags=["data hub: records"])
 
@@ -313,7 +313,8 @@ def export(request, resource_id: str, fmt: str):
         )
     total, _estimate = execute.count(spec, query)
     if total is None or total > exports.background_threshold():
-        return Status(202, _start_background(request, resource_id, fmt, params))
+        token = start_export(request.user, resource_id, fmt, params)
+        return Status(202, _status_out(request, resource_id, token))
     # Compile now so that a bad query is a 400 before the response starts.
     execute.compiler_for(spec, query).export(exports.export_query(spec, query, fmt))
     content_type, ext = exports.FORMATS[fmt]
@@ -328,36 +329,17 @@ def _status_url(request, resource_id: str, token: str) -> str:
     )
 
 
-def _start_background(request, resource_id, fmt, params) -> dict:
-    from .querying.tasks import run_export
-
-    token = secrets.token_urlsafe(18)
-    exports.write_status(token, state="queued", fmt=fmt, resource=resource_id)
-    user = request.user
-    run_export.enqueue(
-        token=token,
-        user_id=user.pk if user.is_authenticated else None,
-        resource_id=resource_id,
-        fmt=fmt,
-        params=params,
-    )
-    return _status_out(request, resource_id, token)
-
-
 def _status_out(request, resource_id: str, token: str) -> dict:
-    status = exports.read_status(token)
-    if status is None or status.get("resource") != resource_id:
-        raise NotFound(_("Unknown export"), _("No export has this number, or it has expired."))
+    status = exports.export_status(resource_id, token)
     out = {
         "state": status["state"],
         "status_url": _status_url(request, resource_id, token),
-        "error": status.get("error"),
-        "size": status.get("size"),
+        "error": status["error"],
+        "size": status["size"],
     }
-    if status["state"] == "done":
-        signed = exports.download_token(token, status["fmt"])
+    if "signed" in status:
         out["download_url"] = request.build_absolute_uri(
-            reverse("api:datahub_export_download", kwargs={"signed": signed})
+            reverse("api:datahub_export_download", kwargs={"signed": status["signed"]})
         )
     return out
 

@@ -19,8 +19,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from metropole.core.conf import setting
+from metropole.core.exceptions import NotFound
 from metropole.core.open_data import spreadsheet_safe
 
 from .ast import Query
@@ -341,6 +343,24 @@ def read_status(token: str) -> dict | None:
         return json.loads(status_path(token).read_text())
     except (OSError, ValueError):
         return None
+
+
+def export_status(resource_id: str, token: str) -> dict:
+    """The state of background export `token` of `resource_id` (state, fmt, error, size) and,
+    once done, its signed download token (`signed`); NotFound if unknown or expired. The
+    one reader of an export's state for the API and the portal's page."""
+    status = read_status(token)
+    if status is None or status.get("resource") != resource_id:
+        raise NotFound(_("Unknown export"), _("No export has this number, or it has expired."))
+    out = {
+        "state": status["state"],
+        "fmt": status.get("fmt"),
+        "error": status.get("error"),
+        "size": status.get("size"),
+    }
+    if status["state"] == "done":
+        out["signed"] = download_token(token, status["fmt"])
+    return out
 
 
 def file_path(token: str, fmt: str) -> Path:

@@ -4,6 +4,7 @@ METROPOLE_VAR_DIR and ends with a signed download link."""
 from __future__ import annotations
 
 import logging
+import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -59,3 +60,18 @@ def run_export(
     )
     exports.remove_expired()
     return {"state": "done", "size": size}
+
+
+def start_export(user, resource_id: str, fmt: str, params: dict | None = None) -> str:
+    """Queue the background export of `resource_id` (query `params`) for `user`; returns
+    the export's token, to follow with ``exports.export_status``."""
+    token = secrets.token_urlsafe(18)
+    exports.write_status(token, state="queued", fmt=fmt, resource=resource_id)
+    run_export.enqueue(
+        token=token,
+        user_id=user.pk if user.is_authenticated else None,
+        resource_id=resource_id,
+        fmt=fmt,
+        params=params,
+    )
+    return token

@@ -291,8 +291,8 @@ def download(request, slug, resource, fmt):
     go to a page that waits for it and then gives the link."""
     from django.shortcuts import redirect
 
-    from .. import api_records
     from ..querying import execute
+    from ..querying.tasks import start_export
 
     found = queries.dataset_for(request.user, slug)
     if fmt not in exports.FORMATS or not found.resources.filter(uid=resource).exists():
@@ -306,8 +306,7 @@ def download(request, slug, resource, fmt):
         url = explore.api_url("datahub_export", resource_id=rid, fmt=fmt)
         query_string = filters.query_string()
         return redirect(f"{url}?{query_string}" if query_string else url)
-    status = api_records._start_background(request, rid, fmt, filters.params)
-    token = status["status_url"].rstrip("/").rsplit("/", 1)[-1]
+    token = start_export(request.user, rid, fmt, filters.params)
     return redirect("datahub:export", slug=found.slug, resource=resource, token=token)
 
 
@@ -315,20 +314,22 @@ def download(request, slug, resource, fmt):
 def export_status(request, slug, resource, token):
     """The page of a background export: waiting (refreshed by htmx every 3 s, or by the
     visitor), then the download link (valid for a day)."""
-    from .. import api_records
+    from django.urls import reverse
 
     found = queries.dataset_for(request.user, slug)
     rid = str(resource)
     queries.table_spec_for(request.user, rid)  # the same access check as the API's
-    status = api_records._status_out(request, rid, token)
+    status = exports.export_status(rid, token)
+    if "signed" in status:
+        status["download_url"] = reverse(
+            "api:datahub_export_download", kwargs={"signed": status["signed"]}
+        )
     context = {
         "dataset": found,
         "territory": found.territory,
         "status": status,
         "running": status["state"] in ("queued", "running"),
-        "format": exports.FORMATS.get((exports.read_status(token) or {}).get("fmt", ""), ("", ""))[
-            1
-        ].upper(),
+        "format": exports.FORMATS.get(status["fmt"] or "", ("", ""))[1].upper(),
     }
     if request.headers.get("HX-Request"):
         if not context["running"]:
