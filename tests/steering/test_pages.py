@@ -289,3 +289,68 @@ def test_the_six_monthly_evaluation_report(logged, plan, tree, agent):
     assert "Premier bilan" in year and "Second bilan" in year
     assert logged.get(f"/pilotage/plans/{plan.pk}/rapport/2021/s3/").status_code == 404
     assert logged.get(f"/pilotage/plans/{plan.pk}/rapport/2021/s2.pdf").content.startswith(b"%PDF")
+
+
+def _grow(plan, node, agent, commune, actions, indicators):
+    """More actions (with communes, budget lines, documents) and indicators (with values)."""
+    places = [commune("59512"), commune("59599")]
+    for i in range(actions):
+        action = services.add_action(
+            agent,
+            plan,
+            node=node,
+            title=f"Action {i}",
+            status="in_progress",
+            progress=i % 90,
+            start=date(2020, 1, 1),
+            end=date(2021, 1, 1),
+        )
+        services.update_action(agent, action, communes=places[: 1 + i % 2])
+        services.set_budget(
+            agent, action, [{"year": 2021, "source": "own", "planned": "10", "actual": "20"}]
+        )
+        services.attach_document(
+            agent,
+            action,
+            title=f"Note {i}",
+            file=SimpleUploadedFile(f"note{i}.txt", b"note", "text/plain"),
+            is_public=True,
+        )
+    for i in range(indicators):
+        ind = services.add_indicator(
+            agent, plan, name=f"Ind {i}", kind="result", unit="u", target_value=100
+        )
+        for month in range(1, 4):
+            services.record_value(agent, ind, date=date(2021, month, 1), value=month)
+
+
+def test_the_pages_cost_the_same_queries_whatever_the_plan_size(logged, plan, tree, agent, commune):
+    """The dashboard, the public page and the meeting pack (templates included) run a fixed
+    number of queries: nothing is fetched per action, indicator, commune or document."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plan.is_public = plan.publish_indicators = plan.publish_budget = True
+    plan.save()
+    body = services.add_body(services.SYSTEM, plan, kind="steering", name="COPIL")
+
+    def counts():
+        meeting = services.create_meeting(
+            agent, body, date=date(2022, 2, 1), actions=list(plan.actions.all())
+        )
+        result = []
+        for url in (
+            f"/pilotage/plans/{plan.pk}/",
+            f"/pilotage/plans/{plan.pk}/?axe={tree['axis1'].pk}",
+            f"/pilotage/transparence/{plan.pk}/",
+            f"/pilotage/reunions/{meeting.pk}/dossier/",
+        ):
+            with CaptureQueriesContext(connection) as captured:
+                assert logged.get(url).status_code == 200, url
+            result.append(len(captured))
+        return result
+
+    _grow(plan, tree["axis1"], agent, commune, 2, 1)
+    small = counts()
+    _grow(plan, tree["axis1"], agent, commune, 12, 8)
+    assert counts() == small
