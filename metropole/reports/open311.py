@@ -26,9 +26,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from metropole.core import queries as core_queries
+from metropole.core.api_auth import TokenAuth
 from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, NotFound, PermissionDenied, PlatformError
-from metropole.core.models import ApiToken
 
 from . import queries, services
 from .models import OPEN_STATUSES, Channel, Report
@@ -229,17 +229,12 @@ def requests_view(request, metropole, fmt):
 def _actor(request):
     key = (request.POST.get("api_key") or "").strip()
     if key:
-        token = (
-            ApiToken.objects.active()
-            .select_related("user")
-            .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
-            .first()
-        )
-        if token is None:
+        user = TokenAuth().authenticate(request, key)
+        if user is None:
             raise PermissionDenied(
                 _("Invalid api_key"), _("The api_key is unknown, revoked or expired.")
             )
-        return token.user
+        return user
     if not setting("METROPOLE_OPEN311_ALLOW_ANONYMOUS", False):
         raise PermissionDenied(
             _("api_key required"),

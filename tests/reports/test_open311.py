@@ -7,6 +7,7 @@ import requests
 from defusedxml import ElementTree
 from georeport import GeoReport
 
+from metropole.core.models import ApiToken
 from metropole.core.services import create_api_token
 from metropole.reports.demo import install_categories
 from metropole.reports.models import Channel, Report
@@ -57,6 +58,8 @@ def test_post_a_request_then_read_it_with_the_client(endpoint, api_key):
     request_id = response.json()[0]["service_request_id"]
     report = Report.objects.get(pk=request_id)
     assert report.channel == Channel.OPEN311 and report.territory.code == ROUBAIX
+    assert report.reporter.email == "app@example.org"
+    assert ApiToken.objects.get().last_used_at is not None  # the core's token check ran
     for fmt in ("json", "xml"):
         client = GeoReport(endpoint, output_format=fmt)
         one = client.get_service_request(request_id)
