@@ -65,3 +65,20 @@ def test_clusters_group_near_duplicates(ideas, proposals, make_citizen):
     tasks.embed_missing(ideas)
     groups = similarity.clusters(ideas)
     assert len(groups) == 1 and {p.pk for p in groups[0]} == {proposals[0].pk, dup.pk}
+
+
+def test_a_new_proposal_gets_its_vector_after_commit(
+    ideas, make_citizen, settings, django_capture_on_commit_callbacks
+):
+    """The path from publishing to a semantic suggestion: the service enqueues the embedding
+    task after the commit, the task stores the vector, and a paraphrase is then found by e5
+    (not by the word-overlap fallback: the two texts share no word)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        made = services.create_proposal(make_citizen(0), ideas, title=TEXTS[0][0], body=TEXTS[0][1])
+    made.refresh_from_db()
+    assert made.embedding and len(bytes(made.embedding)) == similarity.DIMENSION * 4
+    query = "Aménager des voies pour les vélos"
+    assert not similarity.words(query) & similarity.words(f"{TEXTS[0][0]} {TEXTS[0][1]}")
+    [(found, _score, how)] = similarity.similar_proposals(ideas, query)
+    assert found.pk == made.pk and how == "semantic"
