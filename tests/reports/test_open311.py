@@ -2,10 +2,13 @@
 (it has no POST method: reports are posted form-encoded with `requests`, as the
 specification describes), JSON and XML (parsed with defusedxml)."""
 
+import io
+
 import pytest
 import requests
 from defusedxml import ElementTree
 from georeport import GeoReport
+from PIL import Image
 
 from metropole.core.models import ApiToken
 from metropole.core.services import create_api_token
@@ -152,3 +155,43 @@ def test_refusals_follow_the_specification(endpoint, api_key, settings):
     assert made.reporter is None and made.reporter_email == "anon@example.org"
     # The reporter's contact is never published.
     assert "anon@example.org" not in requests.get(f"{endpoint}/requests.json", timeout=10).text
+
+
+def test_a_posted_media_file_is_sanitised_and_published_as_media_url(
+    endpoint, api_key, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    photo = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make: must not survive the sanitising
+    Image.new("RGB", (3000, 1000), (200, 30, 30)).save(photo, "JPEG", exif=exif)
+    response = requests.post(
+        f"{endpoint}/requests.json",
+        data={
+            "api_key": api_key,
+            "service_code": "nid-de-poule",
+            "lat": ROUBAIX_CENTRE[0],
+            "long": ROUBAIX_CENTRE[1],
+            "description": "Trou, photo jointe",
+        },
+        files={"media": ("trou.jpg", photo.getvalue(), "image/jpeg")},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    request_id = response.json()[0]["service_request_id"]
+    media_url = GeoReport(endpoint).get_service_request(request_id)["media_url"]
+    stored = Image.open(io.BytesIO(requests.get(media_url, timeout=10).content))
+    assert stored.format == "JPEG" and max(stored.size) == 2048 and not stored.getexif()
+    not_a_photo = requests.post(
+        f"{endpoint}/requests.json",
+        data={
+            "api_key": api_key,
+            "service_code": "nid-de-poule",
+            "lat": ROUBAIX_CENTRE[0],
+            "long": ROUBAIX_CENTRE[1],
+            "description": "x",
+        },
+        files={"media": ("trou.jpg", b"%PDF-1.4", "image/jpeg")},
+        timeout=10,
+    )
+    assert not_a_photo.status_code == 400 and Report.objects.count() == 1
