@@ -39,6 +39,9 @@ PERMISSIONS = {
     "procedures.view_queue": is_platform_admin | is_territory_staff,
     "procedures.enter_request": is_platform_admin | is_territory_staff,
     "procedures.view_request": is_platform_admin | is_request_owner | is_request_handler,
+    # A draft with an account is filled and sent by that account only (a draft without one
+    # is the browser session's: views check the session, there is no user to test).
+    "procedures.fill_draft": is_request_owner,
     "procedures.handle_request": is_platform_admin | is_request_handler,
 }
 for _name, _predicate in PERMISSIONS.items():

@@ -155,13 +155,19 @@ def start_draft(actor, form: Form) -> Request:
     )
 
 
+def _check_draft(actor, draft: Request) -> None:
+    if not draft.is_draft:
+        raise Conflict(_("Already sent"), _("This request was already sent."))
+    if draft.user_id is not None and not actor.has_perm("procedures.fill_draft", draft):
+        raise PermissionDenied(_("Not your draft"), _("This draft belongs to someone else."))
+
+
 @transaction.atomic
 def save_page(actor, draft: Request, page_number: int, raw: dict) -> dict:
     """Store the answers of one page of a draft; returns the errors of that page (the valid
     answers are kept, so a person never types them twice)."""
     draft = Request.objects.select_for_update().get(pk=draft.pk)
-    if not draft.is_draft:
-        raise Conflict(_("Already sent"), _("This request was already sent."))
+    _check_draft(actor, draft)
     fields = _form_fields(draft.form)
     pages = engine.pages_of(draft.form, fields)
     if not 1 <= page_number <= len(pages):
@@ -230,10 +236,7 @@ def _summary(request: Request) -> str:
 def submit(actor, draft: Request, *, email: str = "", phone: str = "", base_url: str = ""):
     """Send a draft: validate every page, route it, enter the workflow's first status."""
     request = Request.objects.select_for_update().select_related("form__workflow").get(pk=draft.pk)
-    if not request.is_draft:
-        raise Conflict(_("Already sent"), _("This request was already sent."))
-    if request.user_id and actor.is_authenticated and request.user_id != actor.pk:
-        raise PermissionDenied(_("Not your request"), _("This draft belongs to someone else."))
+    _check_draft(actor, request)
     _validate_all(request)
     _set_contact(request, email, phone)
     return _enter_workflow(actor, request, base_url)

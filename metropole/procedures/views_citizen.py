@@ -56,7 +56,7 @@ def form_start(request, slug):
 def _draft(request, pk) -> Request:
     draft = get_object_or_404(Request.objects.select_related("form__workflow"), pk=pk)
     if draft.user_id is not None:
-        allowed = request.user.is_authenticated and draft.user_id == request.user.pk
+        allowed = request.user.has_perm("procedures.fill_draft", draft)
     else:
         allowed = pk in request.session.get(SESSION_DRAFTS, [])
     if not allowed:

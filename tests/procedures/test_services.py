@@ -24,6 +24,19 @@ def submit(procedure, actor, **kw):
     return services.submit_answers(actor, procedure["form"], answers(), **kw)
 
 
+def test_a_draft_is_filled_and_sent_only_by_its_account(procedure, people):
+    from django.contrib.auth.models import AnonymousUser
+
+    draft = services.start_draft(people["citizen"], procedure["form"])
+    for intruder in (people["other"], people["agent"], AnonymousUser()):
+        with pytest.raises(PermissionDenied):
+            services.save_page(intruder, draft, 1, {"kind": "Extract", "name": "Intruder"})
+        with pytest.raises(PermissionDenied):
+            services.submit(intruder, draft)
+    draft.refresh_from_db()
+    assert draft.data == {} and draft.is_draft
+
+
 def test_draft_keeps_valid_answers_then_is_sent_and_routed(procedure, people):
     citizen = people["citizen"]
     draft = services.start_draft(citizen, procedure["form"])
