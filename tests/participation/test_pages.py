@@ -304,3 +304,29 @@ def test_paper_code_vote_profile_and_moderation_pages(
     from metropole.participation.models import Block
 
     assert Block.objects.filter(user=citizen, territory=roubaix).exists()
+
+
+def test_the_proposal_list_costs_the_same_queries_for_1_or_15_proposals(
+    client, ideas, citizen, make_citizen
+):
+    """docs/participation.md says the list page's query count does not grow with the list
+    (bench/participation_proposals.py measures it): this test fails if a row starts a query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, citizen)
+    url = f"/participer/p/{ideas.process.slug}/{ideas.pk}/propositions/"
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = services.create_proposal(make_citizen(0), ideas, title="Idée 0", body="Texte 0")
+    services.support(citizen, first)
+    one = count()
+    for i in range(1, 15):
+        made = services.create_proposal(make_citizen(i), ideas, title=f"Idée {i}", body="Texte")
+        services.support(make_citizen(i), made)
+    services.support(citizen, made)
+    assert count() == one
