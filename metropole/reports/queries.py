@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from metropole.core.conf import setting
 from metropole.core.exceptions import NotFound
 from metropole.core.models import Territory
-from metropole.core.queries import territories_administered_by
 
 from .models import OPEN_STATUSES, Report, ReportCategory, Status
 
@@ -98,10 +97,6 @@ def queue_for(user, territory: Territory) -> QuerySet:
     return Report.objects.filter(territory=territory).select_related(
         "category", "commune", "territory"
     )
-
-
-def handled_territories(user) -> QuerySet:
-    return territories_administered_by(user)
 
 
 def counts_by_status(qs: QuerySet) -> dict[str, int]:
