@@ -111,7 +111,9 @@ def test_dashboard_filters_and_progress(new_context, plan):
     page = new_context().new_page()
     log_in(page, "agent@example.org", PASSWORD)
     page.goto(f"/pilotage/plans/{plan.pk}/")
-    page.wait_for_selector("#steering-map[data-test-map-ready]", state="attached")
+    # the core's map, shaded by steering/map.js: the communes with actions are outlined
+    page.wait_for_selector("#steering-map.leaflet-container path[stroke-width='2']")
+    assert page.locator("#steering-map[data-map-initialised]").count() == 1
     assert page.locator(".stat__value").first.inner_text().strip().endswith("%")
     assert page.get_by_role("cell", name="Roubaix").count() >= 1
     assert_accessible(page, "steering dashboard")

@@ -1,51 +1,41 @@
-/* Map of a plan's actions by commune: communes shaded by their number of actions.
- * Reuses the core's vendored Leaflet and the communes GeoJSON of the API; the table next
- * to the map gives the same figures without JavaScript. */
+/* Map of a plan's actions by commune: the core's map (core/js/map.js: Leaflet, communes
+ * GeoJSON, zoom labels, links to the communes) shaded by each commune's number of actions
+ * (data-counts="code:n,..."). The table next to the map gives the same figures without JavaScript. */
 (function () {
   'use strict';
-  function init(el) {
-    if (typeof L === 'undefined' || el.getAttribute('data-ready')) { return; }
-    el.setAttribute('data-ready', 'true');
+  document.addEventListener('metropole:map-ready', function (event) {
+    var el = event.target;
+    if (!el.hasAttribute('data-counts')) { return; }
+    var map = event.detail.map;
     var counts = {};
     var max = 0;
-    (el.getAttribute('data-counts') || '').split(',').forEach(function (pair) {
+    el.getAttribute('data-counts').split(',').forEach(function (pair) {
       var parts = pair.split(':');
       if (parts.length === 2) {
         counts[parts[0]] = parseInt(parts[1], 10) || 0;
         max = Math.max(max, counts[parts[0]]);
       }
     });
-    var map = L.map(el, { attributionControl: false, scrollWheelZoom: false });
-    fetch(el.getAttribute('data-geojson-url'), { credentials: 'same-origin' })
-      .then(function (response) { return response.json(); })
-      .then(function (geojson) {
-        var involved = [];
-        var layer = L.geoJSON(geojson, {
-          style: function (feature) {
-            var n = counts[(feature.properties || {}).code] || 0;
-            return {
-              color: n ? '#1f3a93' : '#8a94a3', weight: n ? 2 : 0.8, opacity: 1,
-              fillColor: '#1f3a93', fillOpacity: n ? 0.15 + 0.6 * n / (max || 1) : 0.03
-            };
-          },
-          onEachFeature: function (feature, lyr) {
-            var props = feature.properties || {};
-            var n = counts[props.code] || 0;
-            if (n) {
-              involved.push(lyr);
-              lyr.bindTooltip(props.name + ' : ' + n);
-            }
-          }
-        }).addTo(map);
-        var target = involved.length ? L.featureGroup(involved) : layer;
-        if (target.getBounds().isValid()) { map.fitBounds(target.getBounds(), { maxZoom: 11, padding: [20, 20] }); }
-        el.setAttribute('data-test-map-ready', '');
-      })
-      .catch(function () { el.hidden = true; });
-  }
-  function start() {
-    var el = document.getElementById('steering-map');
-    if (el) { init(el); }
-  }
-  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); } else { start(); }
+    var involved = [];
+    event.detail.layer.eachLayer(function (lyr) {
+      var props = (lyr.feature && lyr.feature.properties) || {};
+      var n = counts[props.code] || 0;
+      var style = {
+        color: n ? '#1f3a93' : '#8a94a3', weight: n ? 2 : 0.8, opacity: 1,
+        fillColor: '#1f3a93', fillOpacity: n ? 0.15 + 0.6 * n / (max || 1) : 0.03
+      };
+      lyr.setStyle(style);
+      lyr.off('mouseout').on('mouseout', function () { lyr.setStyle(style); });
+      if (n) {
+        involved.push(lyr);
+        var label = document.createElement('span');
+        label.textContent = props.name + ' : ' + n; // never HTML
+        lyr.setTooltipContent(label);
+      }
+    });
+    if (involved.length) {
+      map.fitBounds(L.featureGroup(involved).getBounds(), { maxZoom: 11, padding: [20, 20], animate: false });
+    }
+    el.setAttribute('data-test-map-ready', '');
+  }, true); // capture: the core's event does not bubble
 })();
