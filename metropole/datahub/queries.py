@@ -88,7 +88,9 @@ def search_datasets(
 
 
 def facet_counts(qs: QuerySet) -> dict:
-    """Counts by theme, licence, format and publishing territory of a dataset queryset."""
+    """Counts by theme, licence, format, publishing territory, territory covered (`spatial`,
+    by official code) and publishing partner organisation (`organisation`, by SIREN) of a
+    dataset queryset."""
     ids = qs.order_by().values("pk")
     return {
         "theme": dict(
@@ -108,6 +110,17 @@ def facet_counts(qs: QuerySet) -> dict:
         "territory": dict(
             Dataset.objects.filter(pk__in=ids)
             .values_list("territory__code")
+            .annotate(n=Count("pk"))
+        ),
+        "spatial": dict(
+            Dataset.spatial.through.objects.filter(dataset__in=ids)
+            .values_list("territory__code")
+            .annotate(n=Count("dataset", distinct=True))
+        ),
+        "organisation": dict(
+            Dataset.objects.filter(pk__in=ids, organisation__isnull=False)
+            .exclude(organisation__siren="")
+            .values_list("organisation__siren")
             .annotate(n=Count("pk"))
         ),
     }

@@ -313,3 +313,33 @@ def test_download_of_an_unknown_format_is_404(client, published):
         "datahub:download", kwargs={"slug": dataset.slug, "resource": resource.uid, "fmt": "xls"}
     )
     assert client.get(target).status_code == 404
+
+
+def test_facet_counts_give_the_territories_covered_and_the_partner_organisations(
+    make_user, grant, lille, make_dataset
+):
+    from metropole.core.models import Organisation, OrganisationKind
+    from metropole.datahub import queries
+    from metropole.datahub.models import Dataset
+
+    partner = Organisation.objects.create(
+        name="Jardins partagés (test)",
+        kind=OrganisationKind.ASSOCIATION,
+        siren="123456789",
+        metropole=lille,
+    )
+    member = make_user("jardins@example.org")
+    grant(member, lille, Role.PARTNER, organisation=partner)
+    by_partner = services.create_dataset(
+        member,
+        lille,
+        organisation=partner,
+        title="Parcelles des jardins",
+        description="Les parcelles cultivées par l'association, par quartier.",
+        spatial=["59512", "59599"],
+    )
+    by_metropole = make_dataset("Bancs publics", spatial=["59512"])
+    counts = queries.facet_counts(Dataset.objects.filter(pk__in=[by_partner.pk, by_metropole.pk]))
+    assert counts["spatial"] == {"59512": 2, "59599": 1}
+    assert counts["organisation"] == {"123456789": 1}
+    assert counts["territory"] == {lille.code: 2}

@@ -14,7 +14,7 @@ from metropole.core.exceptions import BadRequest, NotFound
 from metropole.core.models import Organisation, Territory
 from metropole.core.queries import basemap
 
-from .. import portal_services, queries
+from .. import queries
 from ..models import Format, VersionStatus
 from ..querying import exports
 from ..querying.execute import stream_batches
@@ -56,36 +56,26 @@ def index(request):
     criteria = {name: request.GET.get(name, "").strip()[:100] for name in ("q", *FACETS)}
     results = queries.search_datasets(request.user, **criteria)
     counts = queries.facet_counts(results)
-    # Territories covered and partner organisations, until queries.facet_counts gives them.
-    if "spatial" not in counts:
-        counts["spatial"] = portal_services.spatial_counts(results)
-    if "organisation" not in counts:
-        counts["organisation"] = portal_services.organisation_counts(results)
     metropole = request.metropole
-    codes = set(counts.get("territory", {})) | set(counts.get("spatial", {}))
+    codes = set(counts["territory"]) | set(counts["spatial"])
     codes |= {criteria["territory"], criteria["publisher"]} - {""}
     names = {t.code: t.display_name for t in Territory.objects.filter(code__in=codes)}
     organisations = {
-        o.siren: o.name
-        for o in Organisation.objects.filter(siren__in=list(counts.get("organisation", {})))
+        o.siren: o.name for o in Organisation.objects.filter(siren__in=list(counts["organisation"]))
     }
     facets = [
         (
             "theme",
             _("Theme"),
-            _facet_links(request, "theme", counts.get("theme", {}), dict(Theme.choices)),
+            _facet_links(request, "theme", counts["theme"], dict(Theme.choices)),
+        ),
+        (
+            "territory",
+            _("Territory covered"),
+            _facet_links(request, "territory", counts["spatial"], names),
         ),
     ]
-    if "spatial" in counts:
-        facets.append(
-            (
-                "territory",
-                _("Territory covered"),
-                _facet_links(request, "territory", counts["spatial"], names),
-            )
-        )
-    publishers = dict(counts.get("territory", {}))
-    publishers.update(counts.get("organisation", {}))
+    publishers = {**counts["territory"], **counts["organisation"]}
     facets += [
         (
             "publisher",
@@ -95,14 +85,12 @@ def index(request):
         (
             "licence",
             _("Licence"),
-            _facet_links(
-                request, "licence", counts.get("licence", {}), allowed_licences(metropole)
-            ),
+            _facet_links(request, "licence", counts["licence"], allowed_licences(metropole)),
         ),
         (
             "format",
             _("Format"),
-            _facet_links(request, "format", counts.get("format", {}), dict(Format.choices)),
+            _facet_links(request, "format", counts["format"], dict(Format.choices)),
         ),
     ]
     page = Paginator(
