@@ -28,7 +28,9 @@
 
   function init(el) {
     var mode = el.getAttribute('data-reports-map');
-    var map = L.map(el, { scrollWheelZoom: false });
+    var map = L.map(el, { scrollWheelZoom: false, zoomControl: false });
+    // Leaflet's zoom buttons are labelled in English; use the page's language (as core map.js).
+    L.control.zoom({ zoomInTitle: text(el, 'zoom-in', 'Zoomer'), zoomOutTitle: text(el, 'zoom-out', 'Dézoomer') }).addTo(map);
     map.setView([46.6, 2.4], 5);
     var basemap = (el.getAttribute('data-basemap-url') || '').trim();
     if (basemap) {
