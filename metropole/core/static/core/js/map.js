@@ -8,7 +8,11 @@
  *        data-lookup-url="/api/v1/territories/lookup"  GET ?lat=&lon= -> {code,name,url} | problem+json
  *        data-highlight="59350"                   code of the feature to highlight and zoom to
  *        data-result="map-result-id"              id of an aria-live="polite" element
- *        data-label="Carte des communes"></div>   optional, used as aria-label if none is set
+ *        data-label="Carte des communes"          optional, used as aria-label if none is set
+ *        data-pick-lat="id" data-pick-lon="id"    "pick a point" mode (forms): a click anywhere,
+ *        data-pick-commune="id"></div>            a commune included, fills these inputs (and
+ *                                                 selects the commune found) instead of opening
+ *                                                 the commune's page; fires metropole:point-picked
  *
  * The map is an enhancement: templates always list the same places as plain links.
  * Once ready, the element fires a "metropole:map-ready" event (detail: {map, layer}).
@@ -65,6 +69,20 @@
     }
   }
 
+  function byId(id) {
+    return id ? document.getElementById(id) : null;
+  }
+
+  function customEvent(name, detail) {
+    try {
+      return new CustomEvent(name, { detail: detail });
+    } catch (err) { // old browsers
+      var evt = document.createEvent('CustomEvent');
+      evt.initCustomEvent(name, false, false, detail);
+      return evt;
+    }
+  }
+
   function initMap(el) {
     if (el.getAttribute('data-map-initialised')) { return; }
     el.setAttribute('data-map-initialised', 'true');
@@ -75,6 +93,10 @@
     var lookupUrl = el.getAttribute('data-lookup-url') || '';
     var highlight = el.getAttribute('data-highlight') || '';
     var resultId = el.getAttribute('data-result') || '';
+    var pickLat = byId(el.getAttribute('data-pick-lat'));
+    var pickLon = byId(el.getAttribute('data-pick-lon'));
+    var pickCommune = byId(el.getAttribute('data-pick-commune'));
+    var picking = !!(pickLat && pickLon);
     var resultBox = resultId ? document.getElementById(resultId) : null;
 
     if (!el.hasAttribute('role')) { el.setAttribute('role', 'region'); }
@@ -114,13 +136,25 @@
     var pointMarker = null;
     var lookupSeq = 0;
 
-    function lookup(latlng) {
-      if (!lookupUrl || !resultBox) { return; }
+    function mark(latlng) {
       if (pointMarker) { pointMarker.setLatLng(latlng); } else {
         pointMarker = L.circleMarker(latlng, {
           radius: 7, color: '#0b0b0b', weight: 3, fillColor: '#ffd43b', fillOpacity: 1, interactive: false
         }).addTo(map);
       }
+    }
+
+    function pick(latlng, commune) {
+      pickLat.value = latlng.lat.toFixed(6);
+      pickLon.value = latlng.lng.toFixed(6);
+      if (commune && pickCommune) { pickCommune.value = commune.code; }
+      el.dispatchEvent(customEvent('metropole:point-picked', { latlng: latlng, commune: commune }));
+    }
+
+    function lookup(latlng) {
+      mark(latlng);
+      if (picking) { pick(latlng, null); }
+      if (!lookupUrl || !resultBox) { return; }
       var url = new URL(lookupUrl, window.location.href);
       url.searchParams.set('lat', latlng.lat.toFixed(6));
       url.searchParams.set('lon', latlng.lng.toFixed(6));
@@ -134,6 +168,7 @@
         });
       }).then(function (res) {
         if (seq !== lookupSeq) { return; }
+        if (res.ok && res.body.name && picking) { pick(latlng, res.body); }
         if (res.ok && res.body.name) {
           var parts = [text(el, 'found', 'Le point choisi se trouve dans : ')];
           parts.push(res.body.url ? link(res.body.name, res.body.url) : String(res.body.name));
@@ -161,7 +196,12 @@
       }
       layer.on('mouseover', function () { layer.setStyle(hoverStyle); });
       layer.on('mouseout', function () { layer.setStyle(styleFor(feature)); });
-      if (props.url) {
+      if (picking) {
+        layer.on('click', function (e) {
+          L.DomEvent.stopPropagation(e);
+          lookup(e.latlng); // the point inside the commune, not the commune's page
+        });
+      } else if (props.url) {
         layer.on('click', function (e) {
           L.DomEvent.stopPropagation(e); // do not also run the point lookup
           navigate(props.url, e.originalEvent);
@@ -200,14 +240,12 @@
       }
       if (highlighted && highlighted.bringToFront) { highlighted.bringToFront(); }
 
-      var evt;
-      try {
-        evt = new CustomEvent('metropole:map-ready', { detail: { map: map, layer: layer } });
-      } catch (err) {
-        evt = document.createEvent('CustomEvent');
-        evt.initCustomEvent('metropole:map-ready', false, false, { map: map, layer: layer });
+      if (picking && pickLat.value && pickLon.value) {
+        var chosen = L.latLng(parseFloat(pickLat.value), parseFloat(pickLon.value));
+        mark(chosen);
+        map.setView(chosen, 15, { animate: false });
       }
-      el.dispatchEvent(evt);
+      el.dispatchEvent(customEvent('metropole:map-ready', { map: map, layer: layer }));
     }).catch(function () {
       showDefaultView();
       setResult(resultBox, [text(el, 'unavailable', 'La carte n’a pas pu être chargée. La liste des lieux reste disponible sur cette page.')], true);
