@@ -29,11 +29,6 @@ def is_request_handler(user, request) -> bool:
     return request is not None and is_territory_staff(user, request.territory)
 
 
-@rules.predicate
-def is_request_admin(user, request) -> bool:
-    return request is not None and is_territory_admin(user, request.territory)
-
-
 PERMISSIONS = {
     "procedures.manage_forms": is_platform_admin | is_territory_admin,
     "procedures.view_queue": is_platform_admin | is_territory_staff,
