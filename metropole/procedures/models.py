@@ -69,9 +69,6 @@ class Workflow(models.Model):
         status = self.statuses.get(code)
         return status["label"] if status else code
 
-    def transitions_from(self, code: str) -> list[dict]:
-        return [t for t in self.definition.get("transitions", []) if t["from"] in (code, "*")]
-
 
 class Routing(models.TextChoices):
     OWNER = "owner", _("the territory that publishes the form")
@@ -300,7 +297,13 @@ class _PrivateStorage(LazyObject):
         self._wrapped = FileSystemStorage(location=settings.VAR_DIR / "private", base_url=None)
 
 
-private_storage = _PrivateStorage()
+_private_storage = _PrivateStorage()
+
+
+def private_storage():
+    """The attachments' storage, given to the field as a callable: migrations then name this
+    function instead of the path of the machine that made them (VAR_DIR differs per site)."""
+    return _private_storage
 
 
 def _attachment_path(instance, filename):
