@@ -2,6 +2,8 @@
 by page (errors, a conditional question, the address) and follows it; an agent of the commune
 finds it in the queue and handles it. axe-core on every page on the way."""
 
+from playwright.sync_api import expect
+
 from metropole.core.models import Role, Territory
 from metropole.procedures.demo import load_demo
 from metropole.procedures.models import Request, Team
@@ -44,7 +46,14 @@ def test_a_citizen_sends_a_procedure_and_an_agent_handles_it(
     page.fill("#f-prenoms", "Camille")
     page.fill("#f-date_evenement", "1990-07-14")
     page.fill("#f-lieu", "Place Augustin Laurent")
+    # The core map in "pick a point" mode: a click on a commune fills the point and the
+    # commune instead of opening the commune's page; choosing a commune by hand drops the point.
+    page.locator("#map path.leaflet-interactive").first.click()
+    expect(page.locator("#f-lieu-commune")).not_to_have_value("")
+    assert page.input_value("#f-lieu-lat") and page.input_value("#f-lieu-lon")
+    assert page.url.endswith("/page/1/")
     page.select_option("#f-lieu-commune", LILLE_COMMUNE)
+    assert page.input_value("#f-lieu-lat") == "" == page.input_value("#f-lieu-lon")
     screenshot(page, "procedure-step1")
     page.click("button[name=next]")
 

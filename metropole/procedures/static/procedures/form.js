@@ -1,8 +1,8 @@
 /* Procedures: progressive enhancement of the citizen's form (the page works without it).
  * - Fields with data-show-when / data-show-value are hidden while the field they depend on
  *   (on the same page) does not have that value; the server ignores hidden answers anyway.
- * - Address fields: a click on the map fills the hidden latitude/longitude and selects the
- *   commune found by the lookup API.
+ * - Address fields: the core map (pick mode) fills the point and the commune; choosing another
+ *   commune by hand clears the point.
  */
 (function () {
   'use strict';
@@ -33,37 +33,16 @@
     });
   }
 
+  // Address fields: the core map's "pick a point" mode (core/_map.html with pick_lat,
+  // pick_lon, pick_commune) fills the hidden latitude/longitude and the commune; a commune
+  // chosen by hand afterwards drops the point, which may no longer be in it.
   function initAddress() {
-    var select = document.querySelector('[data-address-commune]');
-    var mapEl = document.getElementById('map');
-    if (!select || !mapEl) { return; }
-    var key = select.getAttribute('data-address-commune');
-    var lat = document.querySelector('[data-address-lat="' + key + '"]');
-    var lon = document.querySelector('[data-address-lon="' + key + '"]');
-    mapEl.addEventListener('metropole:map-ready', function (event) {
-      var map = event.detail.map;
-      function place(latlng) {
-        lat.value = latlng.lat.toFixed(6);
-        lon.value = latlng.lng.toFixed(6);
-        var url = mapEl.getAttribute('data-lookup-url') + '?lat=' + lat.value + '&lon=' + lon.value;
-        fetch(url, {headers: {Accept: 'application/json'}}).then(function (r) {
-          return r.ok ? r.json() : null;
-        }).then(function (commune) {
-          if (commune && commune.code) { select.value = commune.code; }
-        }).catch(function () { /* the select stays as the person chose */ });
-      }
-      map.on('click', function (e) { place(e.latlng); });
-      // A click on a commune places the address there instead of opening the commune's page.
-      event.detail.layer.eachLayer(function (commune) {
-        commune.off('click');
-        commune.on('click', function (e) {
-          window.L.DomEvent.stopPropagation(e);
-          map.fire('click', e); // map.js says which commune; place() fills the fields
-
-        });
-      });
+    document.querySelectorAll('[data-address-commune]').forEach(function (select) {
+      var key = select.getAttribute('data-address-commune');
+      var lat = document.querySelector('[data-address-lat="' + key + '"]');
+      var lon = document.querySelector('[data-address-lon="' + key + '"]');
+      select.addEventListener('change', function () { lat.value = ''; lon.value = ''; });
     });
-    select.addEventListener('change', function () { lat.value = ''; lon.value = ''; });
   }
 
   document.addEventListener('DOMContentLoaded', function () {
