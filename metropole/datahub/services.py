@@ -272,8 +272,10 @@ def _check_publishable(dataset: Dataset) -> None:
 
 
 @transaction.atomic
-def publish(actor, dataset: Dataset) -> Dataset:
-    """draft (or archived) -> published, once publishable."""
+def publish(actor, dataset: Dataset, *, catalogue_entry: bool = False) -> Dataset:
+    """draft (or archived) -> published, once publishable. A `catalogue_entry` (a harvested
+    dataset: its files stay at their remote addresses, nothing is loaded) is published as
+    listed, without the loaded-data checks."""
     require_perm(actor, "datahub.change_dataset", dataset)
     if dataset.status == DatasetStatus.PUBLISHED:
         return dataset
@@ -283,7 +285,8 @@ def publish(actor, dataset: Dataset) -> Dataset:
             _("Choose public or restricted access before publishing."),
             field="access",
         )
-    _check_publishable(dataset)
+    if not catalogue_entry:
+        _check_publishable(dataset)
     previous = dataset.status
     dataset.status = DatasetStatus.PUBLISHED
     dataset.published_at = dataset.published_at or timezone.now()
@@ -366,7 +369,10 @@ def add_resource(
     remote_url: str = "",
     pull_frequency: str = "",
     export_key: str = "",
+    pull: bool = True,
 ) -> Resource:
+    """A new resource of `dataset`. A remote one is pulled (downloaded and loaded) unless
+    `pull` is False: then only its address is recorded (a harvested catalogue entry)."""
     require_perm(actor, "datahub.change_dataset", dataset)
     title = (title or "").strip()
     if not title:
@@ -412,13 +418,72 @@ def add_resource(
         remote_url=remote_url if kind == ResourceKind.REMOTE else "",
         pull_frequency=pull_frequency if kind == ResourceKind.REMOTE else "",
         next_pull_at=timezone.now()
-        if kind in (ResourceKind.REMOTE, ResourceKind.MODULE_EXPORT)
+        if kind == ResourceKind.MODULE_EXPORT or (kind == ResourceKind.REMOTE and pull)
         else None,
         export_key=export_key if kind == ResourceKind.MODULE_EXPORT else "",
         position=position,
     )
     audit(actor, "datahub.resource_added", dataset.territory, resource, title=title, kind=kind)
     return resource
+
+
+RESOURCE_FIELDS = ("title", "description", "format")
+
+
+@transaction.atomic
+def update_resource(actor, resource: Resource, **values) -> Resource:
+    """Change a resource's title, description or format."""
+    require_perm(actor, "datahub.change_dataset", resource.dataset)
+    unknown = set(values) - set(RESOURCE_FIELDS)
+    if unknown:
+        raise BadRequest(
+            _("Unknown field"),
+            _("A resource has no field %(name)s.") % {"name": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
+        )
+    if "title" in values:
+        values["title"] = (values["title"] or "").strip()[:200]
+        if not values["title"]:
+            raise BadRequest(_("Title missing"), _("Give the resource a title."), field="title")
+    if values.get("format") and values["format"] not in Format.values:
+        raise BadRequest(
+            _("Unknown format"), _("Formats: CSV, XLSX, ODS, JSON, GeoJSON."), field="format"
+        )
+    changed = [name for name, value in values.items() if getattr(resource, name) != value]
+    if not changed:
+        return resource
+    for name in changed:
+        setattr(resource, name, values[name])
+    resource.save(update_fields=[*changed, "updated_at"])
+    audit(
+        actor,
+        "datahub.resource_updated",
+        resource.dataset.territory,
+        resource,
+        **{name: values[name] for name in changed},
+    )
+    return resource
+
+
+@transaction.atomic
+def remove_resource(actor, resource: Resource) -> None:
+    """Remove a resource that never loaded data (e.g. a remote address no longer listed);
+    one with loaded versions is kept (Conflict): its data has a history."""
+    require_perm(actor, "datahub.change_dataset", resource.dataset)
+    if resource.versions.exists():
+        raise Conflict(
+            _("Resource has data"),
+            _("“%(title)s” has loaded data: it is kept.") % {"title": resource.title},
+        )
+    audit(
+        actor,
+        "datahub.resource_removed",
+        resource.dataset.territory,
+        resource,
+        title=resource.title,
+        url=resource.remote_url,
+    )
+    resource.delete()
 
 
 def _next_number(resource: Resource) -> int:

@@ -31,7 +31,7 @@ from metropole.core.models import Territory
 from metropole.core.rules import require_perm
 from metropole.core.services import audit
 from metropole.datahub import services as datahub
-from metropole.datahub.models import Dataset, DatasetStatus, Format, Resource, ResourceKind
+from metropole.datahub.models import Dataset, DatasetStatus, Format, ResourceKind
 
 from . import licences
 from .harvesters import FetchError, RemoteDataset, harvester_for
@@ -349,7 +349,7 @@ def apply_remote(source, remote: RemoteDataset, actor, *, now=None, note=None) -
     if record is None:
         dataset = datahub.create_dataset(actor, source.territory, **values)
         _sync_resources(actor, source, dataset, remote, note)
-        _publish(actor, dataset)
+        datahub.publish(actor, dataset, catalogue_entry=True)
         HarvestedRecord.objects.create(
             source=source,
             remote_id=remote.remote_id,
@@ -366,36 +366,13 @@ def apply_remote(source, remote: RemoteDataset, actor, *, now=None, note=None) -
     datahub.update_dataset(actor, dataset, **values)
     _sync_resources(actor, source, dataset, remote, note)
     if record.removed_at is not None and dataset.status != DatasetStatus.PUBLISHED:
-        _publish(actor, dataset)
+        datahub.publish(actor, dataset, catalogue_entry=True)
     record.fingerprint = fingerprint
     record.removed_at = None
     record.last_seen_at = now
     record.remote_url = values.get("landing_page", "")
     record.save()
     return "updated"
-
-
-def _publish(actor, dataset: Dataset) -> None:
-    """Publish a harvested dataset.
-
-    datahub.services.publish() requires loaded data, which a harvested dataset does not
-    have (its files stay at their remote addresses): this is the smallest publication
-    step for that case, with the same permission and an audit record.
-    """
-    require_perm(actor, "datahub.change_dataset", dataset)
-    previous = dataset.status
-    dataset.status = DatasetStatus.PUBLISHED
-    dataset.published_at = dataset.published_at or timezone.now()
-    dataset.archived_at = None
-    dataset.save(update_fields=["status", "published_at", "archived_at", "updated_at"])
-    audit(
-        actor,
-        "harvest.dataset_published",
-        dataset.territory,
-        dataset,
-        previous=previous,
-        access=dataset.access,
-    )
 
 
 def _sync_resources(actor, source, dataset: Dataset, remote: RemoteDataset, note) -> None:
@@ -427,6 +404,7 @@ def _sync_resources(actor, source, dataset: Dataset, remote: RemoteDataset, note
                     description=dist.description,
                     format=fmt,
                     remote_url=url,
+                    pull=source.pull_data,
                 )
             except BadRequest as error:
                 note(
@@ -435,50 +413,25 @@ def _sync_resources(actor, source, dataset: Dataset, remote: RemoteDataset, note
                     remote.remote_id,
                 )
                 continue
-            if not source.pull_data:
-                # Only the address is recorded: the data hub does not download it.
-                Resource.objects.filter(pk=resource.pk).update(next_pull_at=None)
         elif (resource.title, resource.description, resource.format) != (
             title,
             dist.description,
             fmt,
         ):
-            _update_resource(actor, resource, title=title, description=dist.description, format=fmt)
+            datahub.update_resource(
+                actor, resource, title=title, description=dist.description, format=fmt
+            )
     for url, resource in existing.items():
         if url not in wanted:
-            _remove_resource(actor, resource, note, remote.remote_id)
-
-
-def _update_resource(actor, resource: Resource, **values) -> None:
-    """The remote changed a file's title, description or format (no data hub service
-    changes a resource's metadata yet: the smallest such write, audited)."""
-    require_perm(actor, "datahub.change_dataset", resource.dataset)
-    for name, value in values.items():
-        setattr(resource, name, value)
-    resource.save(update_fields=[*values, "updated_at"])
-    audit(actor, "harvest.resource_updated", resource.dataset.territory, resource, **values)
-
-
-def _remove_resource(actor, resource: Resource, note, remote_id) -> None:
-    """A file the remote no longer lists. Without any loaded version it is removed (it
-    was only an address); with loaded versions it is kept and the log says so."""
-    require_perm(actor, "datahub.change_dataset", resource.dataset)
-    if resource.versions.exists():
-        note(
-            "warning",
-            _("file %(url)s no longer listed; kept (it has loaded data)")
-            % {"url": resource.remote_url},
-            remote_id,
-        )
-        return
-    audit(
-        actor,
-        "harvest.resource_removed",
-        resource.dataset.territory,
-        resource,
-        url=resource.remote_url,
-    )
-    resource.delete()
+            try:
+                datahub.remove_resource(actor, resource)
+            except Conflict:
+                note(
+                    "warning",
+                    _("file %(url)s no longer listed; kept (it has loaded data)")
+                    % {"url": resource.remote_url},
+                    remote.remote_id,
+                )
 
 
 def _archive_removed(source, actor, seen: set[str], state: _Run, now) -> None:
