@@ -16,6 +16,7 @@ from ninja.responses import Status
 from metropole.core.api_auth import person_auth
 from metropole.core.exceptions import NotFound
 from metropole.core.models import Organisation, Territory
+from metropole.core.queries import territory_by_code
 from metropole.core.rules import require_perm
 
 from . import collectors, queries, services
@@ -398,15 +399,6 @@ def _ids(values) -> list[int]:
     return [v for v in values if queries.valid_id(v)]
 
 
-def _territory(code: str) -> Territory:
-    territory = Territory.objects.filter(code=code).first()
-    if territory is None:
-        raise NotFound(
-            _("Unknown territory"), _("No territory has the code %(code)r.") % {"code": code}
-        )
-    return territory
-
-
 def _communes(plan: Plan, codes) -> list[Territory]:
     communes = list(Territory.objects.filter(code__in=list(codes)))
     missing = set(codes) - {c.code for c in communes}
@@ -519,7 +511,7 @@ def plan_list(request):
 @router.post("/plans", response={201: PlanOut}, auth=person_auth, url_name="steering_plan_create")
 def plan_create(request, payload: PlanIn):
     data = payload.dict()
-    territory = _territory(data.pop("territory"))
+    territory = territory_by_code(data.pop("territory"))
     return Status(201, services.create_plan(request.user, territory, **data))
 
 

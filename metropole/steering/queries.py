@@ -68,19 +68,6 @@ def get_plan(pk) -> Plan:
     return plan
 
 
-def get_or_404(model, pk, **related):
-    obj = (
-        model.objects.filter(pk=pk).select_related(*related.get("select", ())).first()
-        if valid_id(pk)
-        else None
-    )
-    if obj is None:
-        raise NotFound(
-            f"{model._meta.verbose_name} not found", f"No {model._meta.model_name} {pk}."
-        )
-    return obj
-
-
 # --- dashboard -----------------------------------------------------------------------------------
 
 

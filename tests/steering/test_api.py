@@ -273,3 +273,10 @@ def test_open_data_exports_only_published_plans(client, plan, tree, indicator, a
     ).decode()
     assert '"value": "4.0000"' in values
     assert Territory.objects.filter(code=lille.code).exists()
+
+
+def test_a_plan_for_an_unknown_territory_is_refused(api):
+    payload = {"territory": "99999", "title": "X", "start": "2021-01-01", "end": "2026-12-31"}
+    body = problem(post(api, "/api/steering/plans", payload), 404)
+    assert "99999" in body["detail"]
+    assert not Plan.objects.exists()
