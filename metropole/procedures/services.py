@@ -793,6 +793,14 @@ def save_team(actor, territory, *, name: str, slug: str = "", members=()) -> Tea
     slug = slugify(slug or name)[:50]
     if not slug:
         raise BadRequest(_("Name needed"), _("Give the team a name."), field="name")
+    not_staff = [p.email for p in members if not p.has_perm("procedures.view_queue", territory)]
+    if not_staff:
+        raise BadRequest(
+            _("Not agents"),
+            _("Not agents of this territory: %(emails)s. Give them the agent role first.")
+            % {"emails": ", ".join(not_staff)},
+            field="members",
+        )
     team, _created = Team.objects.update_or_create(
         territory=territory, slug=slug, defaults={"name": name}
     )

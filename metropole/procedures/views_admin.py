@@ -208,23 +208,20 @@ def teams(request, territory):
         emails = [e.strip().lower() for e in form.cleaned_data["members"].splitlines() if e.strip()]
         people = list(User.objects.filter(email__in=emails))
         unknown = sorted(set(emails) - {p.email.lower() for p in people})
-        not_staff = [p.email for p in people if not p.has_perm("procedures.view_queue", territory)]
         if unknown:
             form.add_error(
                 "members", _("No account for: %(emails)s.") % {"emails": ", ".join(unknown)}
             )
-        elif not_staff:
-            form.add_error(
-                "members",
-                _("Not agents of this territory: %(emails)s. Give them the agent role first.")
-                % {"emails": ", ".join(not_staff)},
-            )
         else:
-            services.save_team(
-                request.user, territory, name=form.cleaned_data["name"], members=people
-            )
-            messages.success(request, _("Team saved."))
-            return redirect("procedures:teams", slug=territory.slug)
+            try:
+                services.save_team(
+                    request.user, territory, name=form.cleaned_data["name"], members=people
+                )
+            except PlatformError as error:
+                _apply_error(form, error)
+            else:
+                messages.success(request, _("Team saved."))
+                return redirect("procedures:teams", slug=territory.slug)
     items = Team.objects.filter(territory=territory).prefetch_related("members")
     return render(
         request,

@@ -37,6 +37,15 @@ def test_a_draft_is_filled_and_sent_only_by_its_account(procedure, people):
     assert draft.data == {} and draft.is_draft
 
 
+def test_team_members_are_staff_of_its_territory(procedure, people):
+    commune = procedure["lille_commune"]
+    with pytest.raises(BadRequest) as error:
+        services.save_team(people["admin"], commune, name="Schools", members=[people["other"]])
+    assert error.value.field == "members" and "other@example.org" in error.value.detail
+    team = services.save_team(people["admin"], commune, name="Schools", members=[people["clerk"]])
+    assert list(team.members.all()) == [people["clerk"]]
+
+
 def test_draft_keeps_valid_answers_then_is_sent_and_routed(procedure, people):
     citizen = people["citizen"]
     draft = services.start_draft(citizen, procedure["form"])
