@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from metropole.core import queries as core_queries
 from metropole.core.charts import bar_chart
 from metropole.core.exceptions import PlatformError
+from metropole.core.open_data import spreadsheet_safe
 from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
@@ -59,11 +60,6 @@ from .rules import declaration_of, open_phase, refusal, resident_commune
 def _form_error(form, error: PlatformError):
     field = error.field if error.field in form.fields else None
     form.add_error(field, error.detail or error.title)
-
-
-def _csv_safe(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- public pages -----------------------------------------------------------------------------
@@ -459,7 +455,7 @@ def survey_csv(request, slug, cid):
     writer = csv.writer(Echo())
     response = StreamingHttpResponse(
         (
-            writer.writerow([_csv_safe(v) for v in row])
+            writer.writerow([spreadsheet_safe(v) for v in row])
             for row in queries.survey_csv_rows(component)
         ),
         content_type="text/csv; charset=utf-8",
