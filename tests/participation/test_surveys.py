@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.utils import translation
 
 from metropole.core.exceptions import BadRequest, Conflict
 from metropole.participation import queries, services
@@ -61,7 +62,7 @@ def test_answers_are_recorded_and_counted(survey, citizen, make_citizen):
 
 def test_one_response_per_person(survey, citizen):
     services.submit_survey(citizen, survey, answers(survey, 0, [1], 3, [0, 1, 2]))
-    with pytest.raises(Conflict, match="already answered"):
+    with translation.override("en"), pytest.raises(Conflict, match="already answered"):
         services.submit_survey(citizen, survey, answers(survey, 1, [1], 3, [0, 1, 2]))
     assert SurveyResponse.objects.count() == 1 and Answer.objects.count() == 4
 
