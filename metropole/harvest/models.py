@@ -75,10 +75,6 @@ class HarvestSource(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def last_run(self):
-        return self.runs.first()
-
 
 class RunStatus(models.TextChoices):
     RUNNING = "running", _("running")

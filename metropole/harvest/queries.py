@@ -1,11 +1,11 @@
 """Reads of harvesting, scoped by the same permission as rules.py."""
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from metropole.core.models import Role
 from metropole.core.rules import role_map
 
-from .models import HarvestSource
+from .models import HarvestRun, HarvestSource
 
 
 def sources_managed_by(user):
@@ -22,3 +22,12 @@ def sources_managed_by(user):
 
 def sources_of(territory):
     return HarvestSource.objects.filter(territory=territory).select_related("territory")
+
+
+def sources_with_last_run(territory) -> list[tuple[HarvestSource, HarvestRun | None]]:
+    """(source, its latest run or None) for every source of `territory`, in two queries
+    whatever the number of sources."""
+    latest = HarvestRun.objects.filter(source=OuterRef("pk")).order_by("-started_at", "-pk")
+    sources = list(sources_of(territory).annotate(last_run_pk=Subquery(latest.values("pk")[:1])))
+    runs = HarvestRun.objects.in_bulk([s.last_run_pk for s in sources if s.last_run_pk])
+    return [(s, runs.get(s.last_run_pk)) for s in sources]

@@ -40,7 +40,7 @@ def sources(request, territory):
                     _("The source is added. Its first harvest starts at the next planned round."),
                 )
             return redirect("harvest:source", slug=territory.slug, pk=source.pk)
-    items = [(s, s.last_run) for s in queries.sources_of(territory)]
+    items = queries.sources_with_last_run(territory)
     return render(
         request,
         "harvest/sources.html",

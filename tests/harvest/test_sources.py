@@ -191,3 +191,21 @@ def test_the_pages(
     client.logout()
     client.login(email=agent.email, password=PASSWORD)
     assert client.get(reverse("harvest:sources", kwargs={"slug": slug})).status_code == 403
+
+
+def test_the_sources_page_reads_each_last_run_in_one_query(
+    source, harvester_admin, grand_paris, django_assert_num_queries
+):
+    from datetime import timedelta
+
+    from metropole.harvest import queries
+
+    now = timezone.now()
+    HarvestRun.objects.create(source=source, started_at=now - timedelta(days=1))
+    latest = HarvestRun.objects.create(source=source, started_at=now, status=RunStatus.FAILED)
+    never = services.create_source(
+        harvester_admin, grand_paris, name="Jamais", kind="dcat", url="https://never.example/"
+    )
+    with django_assert_num_queries(2):
+        items = queries.sources_with_last_run(grand_paris)
+    assert dict(items) == {never: None, source: latest}
