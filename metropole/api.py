@@ -53,6 +53,8 @@ def problem(request, status: int, title: str, detail: str = "", **extra):
 @api.exception_handler(PlatformError)
 def platform_error(request, exc: PlatformError):
     extra = {"field": exc.field} if exc.field else {}
+    if exc.errors:
+        extra["errors"] = exc.errors
     return problem(request, exc.status, str(exc.title), str(exc.detail), **extra)
 
 

@@ -6,11 +6,21 @@ class PlatformError(Exception):
 
     status = 400
 
-    def __init__(self, title: str, detail: str = "", *, field: str | None = None):
+    def __init__(
+        self,
+        title: str,
+        detail: str = "",
+        *,
+        field: str | None = None,
+        errors: list[dict] | None = None,
+    ):
         super().__init__(detail or title)
         self.title = title
         self.detail = detail
         self.field = field
+        # Every fault when there are several (form answers, rows of a file): dicts naming
+        # where (field, line, column, page...) and the message; the API returns them as is.
+        self.errors = errors
 
 
 class BadRequest(PlatformError):

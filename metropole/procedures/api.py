@@ -143,25 +143,14 @@ def _submitted(request, obj) -> SubmittedOut:
 )
 def submit(request, slug: str, payload: SubmitIn):
     form = queries.published_form(current_metropole(), slug)
-    try:
-        obj = services.submit_answers(
-            request.user,
-            form,
-            payload.answers,
-            email=payload.email,
-            phone=payload.phone,
-            base_url=request.build_absolute_uri("/")[:-1],
-        )
-    except services.InvalidAnswers as error:
-        from metropole.api import problem
-
-        return problem(
-            request,
-            400,
-            str(error.title),
-            str(error.detail),
-            errors=[{"field": k, **v} for k, v in error.errors.items()],
-        )
+    obj = services.submit_answers(
+        request.user,
+        form,
+        payload.answers,
+        email=payload.email,
+        phone=payload.phone,
+        base_url=request.build_absolute_uri("/")[:-1],
+    )
     return Status(201, _submitted(request, obj))
 
 

@@ -50,7 +50,8 @@ ANSWER_SALT = "procedures.answer"
 
 
 class InvalidAnswers(BadRequest):
-    """The answers do not fit the form: `errors` = {field key: {"message", "page"}}."""
+    """The answers do not fit the form: `by_field` = {field key: {"message", "page"}} for the
+    pages, `errors` the same as a list for the API."""
 
     def __init__(self, errors: dict, fields: dict | None = None):
         first_key = next(iter(errors))
@@ -60,8 +61,9 @@ class InvalidAnswers(BadRequest):
             _("%(count)d answer(s) to correct, starting with “%(label)s”: %(message)s")
             % {"count": len(errors), "label": label, "message": errors[first_key]["message"]},
             field=first_key,
+            errors=[{"field": key, **error} for key, error in errors.items()],
         )
-        self.errors = errors
+        self.by_field = errors
 
 
 # --- links -------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def enter_form(request, territory, form_slug):
                 counter=territory,
             )
         except services.InvalidAnswers as exc:
-            errors, error = exc.errors, exc.detail
+            errors, error = exc.by_field, exc.detail
         except PlatformError as exc:
             error = exc.detail or exc.title
         else:

@@ -195,7 +195,7 @@ def draft_review(request, pk):
                 base_url=_base_url(request),
             )
         except services.InvalidAnswers as exc:
-            errors = exc.errors
+            errors = exc.by_field
             error = exc.detail
         except PlatformError as exc:
             error = exc.detail or exc.title

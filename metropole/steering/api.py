@@ -684,12 +684,7 @@ def value_import(request, plan_id: int, file: File[UploadedFile]):
     """Import values from CSV (indicator, date, value[, kind, unit, comment]): all or nothing;
     the error lists every faulty row (`errors`: line, column, message)."""
     plan = _plan(request, plan_id, "steering.change_plan")
-    try:
-        imported = services.import_values_csv(request.user, plan, file.read())
-    except services.ImportReport as report:
-        from metropole.api import problem
-
-        return problem(request, 400, str(report.title), str(report.detail), errors=report.errors)
+    imported = services.import_values_csv(request.user, plan, file.read())
     return Status(201, {"imported": imported})
 
 

@@ -717,8 +717,8 @@ class ImportReport(PlatformError):
             _("%(count)d row(s) have errors; first: line %(line)s, column %(column)s: %(message)s")
             % {"count": len(errors), **first},
             field=first.get("column"),
+            errors=errors,
         )
-        self.errors = errors
 
 
 IMPORT_COLUMNS = ("indicator", "date", "value")

@@ -57,7 +57,7 @@ def test_draft_keeps_valid_answers_then_is_sent_and_routed(procedure, people):
     assert draft.data == {"kind": "Extract", "name": "Martin"}  # kept for next time
     with pytest.raises(services.InvalidAnswers) as error:
         services.submit(citizen, draft)
-    assert error.value.errors["date"]["page"] == 1 and error.value.errors["place"]["page"] == 2
+    assert error.value.by_field["date"]["page"] == 1 and error.value.by_field["place"]["page"] == 2
     assert Request.objects.get(pk=draft.pk).is_draft  # nothing half-sent
     services.save_page(citizen, draft, 1, {"kind": "Extract", "name": "Martin", "date": "1/2/2000"})
     services.save_page(
