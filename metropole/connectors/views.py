@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from metropole.core.exceptions import PlatformError
+from metropole.core.exceptions import PermissionDenied, PlatformError
 from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
@@ -23,7 +23,7 @@ def index(request, territory):
     page = Paginator(calls, 30).get_page(request.GET.get("page"))
     can_manage = request.user.has_perm("connectors.manage", territory)
     error, values = None, {}
-    if request.method == "POST" and can_manage:
+    if request.method == "POST":  # the service checks connectors.manage: 403 otherwise
         values = request.POST
         try:
             services.save_connector(
@@ -40,6 +40,8 @@ def index(request, territory):
                 "line": exc.lineno,
                 "col": exc.colno,
             }
+        except PermissionDenied:
+            raise
         except PlatformError as exc:
             error = f"{exc.title} — {exc.detail}"
         else:

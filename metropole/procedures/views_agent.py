@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from metropole.core.charts import bar_chart
 from metropole.core.exceptions import PermissionDenied, PlatformError
-from metropole.core.models import Territory, User
-from metropole.core.queries import metropole_communes
+from metropole.core.models import User
+from metropole.core.queries import metropole_communes, territory_by_code
 from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
@@ -37,7 +37,7 @@ def _filters(request, territory):
     team = next((t for t in teams if str(t.pk) == get.get("team")), None)
     commune = None
     if get.get("commune"):
-        commune = Territory.objects.filter(code=get["commune"]).first()
+        commune = territory_by_code(get["commune"], request.metropole)
     return (
         {
             "status": get.get("status", "open"),

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from metropole.connectors import services, signing
-from metropole.connectors.models import CallStatus, ConnectorCall
+from metropole.connectors.models import CallStatus, Connector, ConnectorCall
 from metropole.core.exceptions import BadRequest, PermissionDenied
 from metropole.core.models import Role
 
@@ -220,3 +220,13 @@ def test_signature_rejects_old_timestamps():
         signing.verify(SECRET, "1700000000", body, signing.sign(SECRET, 1700000000, body)) is False
     )
     assert signing.verify(SECRET, "not-a-time", body, "sha256=00") is False
+
+
+def test_a_viewer_posting_a_connector_is_refused_not_ignored(client, connector, make_member):
+    client.force_login(make_member("viewer@mairie-lille.fr", connector.territory, Role.AGENT))
+    response = client.post(
+        f"/connecteurs/{connector.territory.slug}/",
+        {"name": "Other", "base_url": "http://127.0.0.1:9/", "secret": "s" * 20},
+    )
+    assert response.status_code == 403
+    assert not Connector.objects.filter(name="Other").exists()
