@@ -1,7 +1,7 @@
 /* Participation — progressive enhancements (CSP-safe, no inline JS); every page works
  * without them.
- * - Proposal form: clicking the map fills latitude/longitude (commune outlines do not
- *   navigate away); proposals similar to the text being typed are shown as you type.
+ * - Proposal form: proposals similar to the text being typed are shown as you type
+ *   (placing the proposal on the map is the core map's "pick a point" mode).
  * - Proposal page: a marker at the proposal's place.
  * - Budget ballot: the running total against the budget.
  */
@@ -12,32 +12,15 @@
     if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', fn); } else { fn(); }
   }
 
-  // Map: pick a point, or show one.
+  // Proposal page: show its place.
   document.addEventListener('metropole:map-ready', function (event) {
-    var map = event.detail.map, layer = event.detail.layer, el = event.target;
-    var lat = document.getElementById('id_latitude'), lon = document.getElementById('id_longitude');
+    var map = event.detail.map, el = event.target;
     var markerLat = el.getAttribute('data-marker-lat'), markerLon = el.getAttribute('data-marker-lon');
     if (markerLat && markerLon) {
       var here = [parseFloat(markerLat), parseFloat(markerLon)];
       L.circleMarker(here, { radius: 9, color: '#0b0b0b', weight: 3, fillColor: '#ffd43b', fillOpacity: 1 }).addTo(map);
       map.setView(here, 15, { animate: false });
     }
-    if (!lat || !lon) { return; }
-    var marker = null;
-    function place(latlng) {
-      lat.value = latlng.lat.toFixed(6);
-      lon.value = latlng.lng.toFixed(6);
-      if (marker) { marker.setLatLng(latlng); } else {
-        marker = L.circleMarker(latlng, { radius: 9, color: '#0b0b0b', weight: 3, fillColor: '#ffd43b', fillOpacity: 1, interactive: false }).addTo(map);
-      }
-    }
-    // Commune outlines would open the commune's page: here a click places the point.
-    layer.eachLayer(function (l) {
-      l.off('click');
-      l.on('click', function (e) { L.DomEvent.stopPropagation(e); place(e.latlng); map.fire('click', { latlng: e.latlng }); });
-    });
-    map.on('click', function (e) { place(e.latlng); });
-    if (lat.value && lon.value) { place(L.latLng(parseFloat(lat.value), parseFloat(lon.value))); }
   }, true);
 
   // Similar proposals while typing.
