@@ -888,6 +888,14 @@ def admin_process(request, territory, process):
     )
 
 
+def _posted_object(request, queryset, name):
+    """The object a form posts the id of; a stale or malformed id is a 404, not a 500."""
+    try:
+        return queryset.get(pk=int(request.POST[name]))
+    except (ValueError, queryset.model.DoesNotExist):
+        raise Http404 from None
+
+
 @territory_permission_required("participation.moderate")
 def moderation(request, territory):
     if request.method == "POST":
@@ -897,31 +905,28 @@ def moderation(request, territory):
             if request.POST.get("block"):
                 from metropole.core.models import User
 
-                person = User.objects.filter(pk=request.POST["block"]).first()
-                if person is None:
-                    raise Http404
+                person = _posted_object(request, User.objects.all(), "block")
                 services.block_user(
                     request.user, territory, person, request.POST.get("reason") or _("Moderation")
                 )
             elif request.POST.get("unblock"):
-                block = Block.objects.filter(
-                    pk=request.POST["unblock"], territory=territory
-                ).first()
-                if block:
-                    services.unblock_user(request.user, block)
+                block = _posted_object(
+                    request, Block.objects.filter(territory=territory), "unblock"
+                )
+                services.unblock_user(request.user, block)
             else:
                 hide = request.POST.get("decision") == "hide"
                 if request.POST.get("proposal"):
                     services.moderate(
                         request.user,
-                        proposal=Proposal.objects.get(pk=request.POST["proposal"]),
+                        proposal=_posted_object(request, Proposal.objects.all(), "proposal"),
                         hide=hide,
                     )
                 elif request.POST.get("comment"):
                     services.moderate(
                         request.user,
-                        comment=Comment.objects.select_related("proposal").get(
-                            pk=request.POST["comment"]
+                        comment=_posted_object(
+                            request, Comment.objects.select_related("proposal"), "comment"
                         ),
                         hide=hide,
                     )

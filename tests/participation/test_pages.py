@@ -304,6 +304,9 @@ def test_paper_code_vote_profile_and_moderation_pages(
     from metropole.participation.models import Block
 
     assert Block.objects.filter(user=citizen, territory=roubaix).exists()
+    for stale in ({"proposal": "999999"}, {"comment": "x"}, {"block": "1e3"}, {"unblock": "abc"}):
+        moderation = f"/participer/administration/{roubaix.slug}/moderation/"
+        assert client.post(moderation, {**stale, "decision": "hide"}).status_code == 404
 
 
 def test_the_proposal_list_costs_the_same_queries_for_1_or_15_proposals(
