@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp import devices_for_user
 
-from . import reference, tasks
+from . import reference, signals, tasks
 from .colours import require_readable_on_white
 from .exceptions import BadRequest, Conflict, NotFound, PermissionDenied, from_validation_error
 from .geo import bounding_box
@@ -599,4 +599,5 @@ def _sign_in_with_oidc(provider: str, claims: dict) -> User:
     identity.last_login_at = now
     identity.save(update_fields=["last_login_at"])
     audit(user, "account.oidc_login", None, user, **details)
+    signals.oidc_signed_in.send(sender=User, user=user, provider=provider, claims=claims)
     return user
