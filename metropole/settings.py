@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Both run before any view reads the body (CSRF reads it in process_view, later).
+    "metropole.core.middleware.RequestSizeLimitMiddleware",
     "metropole.core.middleware.RejectNulCharactersMiddleware",
     "metropole.core.middleware.CurrentTerritoryMiddleware",
     "metropole.core.views.helpers.PlatformErrorMiddleware",

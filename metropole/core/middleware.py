@@ -1,4 +1,7 @@
+from django.template.defaultfilters import filesizeformat
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 
 class CurrentTerritoryMiddleware:
@@ -12,6 +15,44 @@ class CurrentTerritoryMiddleware:
 
         request.metropole = SimpleLazyObject(current_metropole)
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Answers 413 to a request that announces a body above METROPOLE_MAX_REQUEST_BYTES.
+
+    Checked on the Content-Length header, before anything reads the body: a 2 GB upload is
+    refused at once instead of after Django has spooled it to disk. Each module still checks
+    its own smaller limits on what it receives (e.g. an attachment's size). Behind a proxy,
+    set the proxy's body limit to the same value (docs/deployment.md).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = max_request_bytes()
+        if _announced_length(request) > limit:
+            return _refuse_request(
+                request,
+                413,
+                _lazy("Request too large"),
+                _("The file or form sent is larger than the %(limit)s this platform accepts.")
+                % {"limit": filesizeformat(limit)},
+            )
+        return self.get_response(request)
+
+
+def max_request_bytes() -> int:
+    from .conf import setting
+
+    return int(setting("METROPOLE_MAX_REQUEST_BYTES", 1024**3))
+
+
+def _announced_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 class RejectNulCharactersMiddleware:
@@ -43,17 +84,27 @@ class RejectNulCharactersMiddleware:
 
     @staticmethod
     def _refuse(request):
-        from django.shortcuts import render
-        from django.utils.translation import gettext as _
-
-        detail = _("The request contains a NUL character (%00), which no text may hold.")
-        if request.path.startswith("/api/"):
-            from metropole.api import problem
-
-            return problem(request, 400, "Bad request", detail)
-        return render(
-            request, "core/error.html", {"title": _("Bad request"), "detail": detail}, status=400
+        return _refuse_request(
+            request,
+            400,
+            _lazy("Bad request"),
+            _lazy("The request contains a NUL character (%00), which no text may hold."),
         )
+
+
+def _refuse_request(request, status: int, title, detail):
+    """A refusal before any view ran: problem+json under /api/, the error page elsewhere."""
+    from django.shortcuts import render
+
+    if request.path.startswith("/api/"):
+        from metropole.api import problem
+
+        return problem(request, status, str(title), str(detail))
+    response = render(request, "core/error.html", {"title": title, "detail": detail}, status=status)
+    if status == 413:
+        # The unread body stays on the socket: closing tells the server not to reuse it.
+        response["Connection"] = "close"
+    return response
 
 
 def _any_nul(query_dict) -> bool:

@@ -1,6 +1,7 @@
 """The HTTP API: territory endpoints, problem+json errors, tokens, OpenAPI document."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -200,3 +201,42 @@ def test_a_nul_byte_in_an_uploaded_file_is_left_to_the_view(client, lille):
     upload = SimpleUploadedFile("logo.png", b"\x89PNG\x00\x00binary")
     response = client.post("/api/me/tokens", {"file": upload})
     assert response.status_code == 401  # reached the API's authentication, not refused
+
+
+class _UnreadableBody:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/api/me/tokens", PROBLEM), ("/data/", "text/html; charset=utf-8")],
+)
+def test_a_body_announced_above_the_limit_is_refused_before_it_is_read(
+    client, lille, settings, path, content_type
+):
+    settings.METROPOLE_MAX_REQUEST_BYTES = 1024**3
+    two_gigabytes = str(2 * 1000**3)
+    response = client.generic(
+        "POST",
+        path,
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=two_gigabytes,
+        **{"wsgi.input": _UnreadableBody()},
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == content_type
+    said = response.json()["detail"] if content_type == PROBLEM else response.content.decode()
+    assert re.search(r"1[.,]0(\xa0|&nbsp;| )(GB|Go)", said)  # the limit, in words
+
+
+def test_a_body_within_the_limit_reaches_the_view(client, settings):
+    settings.METROPOLE_MAX_REQUEST_BYTES = 100
+    assert client.post("/api/me/tokens", {"name": "x"}).status_code == 401
+    refused = client.post("/api/me/tokens", {"name": "x" * 200})
+    assert refused.status_code == 413
+    assert "100" in refused.json()["detail"]
