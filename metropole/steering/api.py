@@ -11,9 +11,11 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, UploadedFile
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from metropole.core.api_auth import person_auth
+from metropole.core.api_pagination import Pagination
 from metropole.core.exceptions import NotFound
 from metropole.core.models import Organisation, Territory
 from metropole.core.queries import territory_by_code
@@ -540,8 +542,9 @@ def plan_dashboard(
 
 
 @router.get("/plans/{plan_id}/nodes", response=list[NodeOut], auth=person_auth)
+@paginate(Pagination)
 def node_list(request, plan_id: int):
-    return list(_plan(request, plan_id).nodes.all())
+    return _plan(request, plan_id).nodes.all()
 
 
 @router.post("/plans/{plan_id}/nodes", response={201: NodeOut}, auth=person_auth)
@@ -573,9 +576,10 @@ def _actions():
 
 
 @router.get("/plans/{plan_id}/actions", response=list[ActionOut], auth=person_auth)
+@paginate(Pagination)
 def action_list(request, plan_id: int):
     plan = _plan(request, plan_id)
-    return list(_actions().filter(plan=plan).order_by("position", "pk"))
+    return _actions().filter(plan=plan).order_by("position", "pk")
 
 
 @router.post("/plans/{plan_id}/actions", response={201: ActionDetailOut}, auth=person_auth)
@@ -633,8 +637,9 @@ def budget_set(request, action_id: int, payload: BudgetIn):
 
 
 @router.get("/plans/{plan_id}/indicators", response=list[IndicatorOut], auth=person_auth)
+@paginate(Pagination)
 def indicator_list(request, plan_id: int):
-    return list(_plan(request, plan_id).indicators.all())
+    return _plan(request, plan_id).indicators.all()
 
 
 @router.post("/plans/{plan_id}/indicators", response={201: IndicatorOut}, auth=person_auth)
@@ -650,9 +655,10 @@ def indicator_create(request, plan_id: int, payload: IndicatorIn):
 
 
 @router.get("/indicators/{indicator_id}/values", response=list[ValueOut], auth=person_auth)
+@paginate(Pagination)
 def value_list(request, indicator_id: int):
     indicator = _object(Indicator, indicator_id, request, select=("plan__territory",))
-    return list(indicator.values.all())
+    return indicator.values.all()
 
 
 @router.post("/indicators/{indicator_id}/values", response={201: ValueOut}, auth=person_auth)

@@ -280,3 +280,18 @@ def test_a_plan_for_an_unknown_territory_is_refused(api):
     body = problem(post(api, "/api/steering/plans", payload), 404)
     assert "99999" in body["detail"]
     assert not Plan.objects.exists()
+
+
+def test_the_plan_lists_are_paged(api, plan, tree, indicator):
+    nodes = api.get(f"/api/steering/plans/{plan.pk}/nodes", {"limit": 2}).json()
+    assert nodes["count"] == 3 and [n["code"] for n in nodes["items"]] == ["A1", "A2"]
+    rest = api.get(f"/api/steering/plans/{plan.pk}/nodes", {"limit": 2, "offset": 2}).json()
+    assert [n["code"] for n in rest["items"]] == ["O1"]
+    actions = api.get(f"/api/steering/plans/{plan.pk}/actions", {"limit": 1}).json()
+    assert actions["count"] == 3 and len(actions["items"]) == 1
+    indicators = api.get(f"/api/steering/plans/{plan.pk}/indicators").json()
+    assert [i["id"] for i in indicators["items"]] == [indicator.pk]
+    values = api.get(f"/api/steering/indicators/{indicator.pk}/values").json()
+    assert values["count"] == indicator.values.count()
+    too_many = api.get(f"/api/steering/plans/{plan.pk}/nodes", {"limit": 501})
+    assert too_many.status_code == 400
