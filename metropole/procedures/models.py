@@ -58,6 +58,11 @@ class Workflow(models.Model):
         return self.name
 
     @property
+    def version(self) -> str:
+        """Changes with every save: the editor's pages send it back (see save_workflow)."""
+        return self.updated_at.isoformat() if self.updated_at else ""
+
+    @property
     def statuses(self) -> dict[str, dict]:
         return {s["code"]: s for s in self.definition.get("statuses", [])}
 
@@ -68,6 +73,16 @@ class Workflow(models.Model):
     def status_label(self, code: str) -> str:
         status = self.statuses.get(code)
         return status["label"] if status else code
+
+    def public_label(self, code: str) -> str:
+        """What the citizen reads: the status' public label, else its label."""
+        status = self.statuses.get(code)
+        if not status:
+            return code
+        return (status.get("public_label") or "").strip() or status["label"]
+
+    def colour(self, code: str) -> str:
+        return self.statuses.get(code, {}).get("colour") or "neutral"
 
 
 class Routing(models.TextChoices):
@@ -247,6 +262,16 @@ class Request(models.Model):
         if self.is_draft:
             return str(_("draft"))
         return self.form.workflow.status_label(self.status)
+
+    @property
+    def public_status_label(self) -> str:
+        if self.is_draft:
+            return str(_("draft"))
+        return self.form.workflow.public_label(self.status)
+
+    @property
+    def status_colour(self) -> str:
+        return "neutral" if self.is_draft else self.form.workflow.colour(self.status)
 
     @property
     def is_closed(self) -> bool:

@@ -213,7 +213,8 @@ def visible_events(request, *, for_agent: bool) -> list:
     workflow = request.form.workflow
     events = list(events)
     for event in events:
-        event.to_label = workflow.status_label(event.to_status) if event.to_status else ""
+        label = workflow.status_label if for_agent else workflow.public_label
+        event.to_label = label(event.to_status) if event.to_status else ""
     return events
 
 

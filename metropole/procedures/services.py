@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -42,7 +42,7 @@ from .models import (
     Workflow,
 )
 from .rules import can_take
-from .workflow import render_message, validate_definition
+from .workflow import problems, render_message, validate_definition
 
 logger = logging.getLogger(__name__)
 TRACKING_SALT = "procedures.tracking"
@@ -404,7 +404,9 @@ def _notify_citizen(request: Request, channel: str, subject: str, body: str, bas
     )
 
 
-def _run_actions(actor, request: Request, status_code: str, base_url: str = "") -> None:
+def _run_actions(actor, request: Request, status_code: str, base_url: str = "", before=()) -> None:
+    """Run the actions of the transition taken (`before`), then those of the status
+    entered."""
     status = request.form.workflow.statuses.get(status_code, {})
     request.wake_at, request.wake_to = None, ""
     if status.get("final"):
@@ -412,7 +414,7 @@ def _run_actions(actor, request: Request, status_code: str, base_url: str = "") 
     else:
         request.closed_at = None
     url = status_url(request, base_url)
-    for action in status.get("actions", []):
+    for action in [*before, *status.get("actions", [])]:
         kind = action["type"]
         if kind == "notify":
             channel = action.get("channel", "email")
@@ -486,7 +488,35 @@ def _run_actions(actor, request: Request, status_code: str, base_url: str = "") 
                 _("%(message)s\n\nAnswer here: %(url)s\n") % {"message": event.text, "url": answer},
                 base_url,
             )
+        elif kind == "route":
+            _hand_over(request, action["to"])
     request.save()
+
+
+def _hand_over(request: Request, to: str) -> None:
+    """A `route` action: the request goes to the commune of its address, the territory of
+    its form or the metropole; the new territory's agents pick it up (team and agent
+    cleared)."""
+    target = {
+        "commune": request.commune,
+        "owner": request.form.territory,
+        "metropole": request.metropole,
+    }[to]
+    if target is None:
+        text = _("No commune known for this request: it stays with %(territory)s.") % {
+            "territory": request.territory.display_name
+        }
+    elif target.pk == request.territory_id:
+        return
+    else:
+        text = _("Handed over from %(from)s to %(to)s.") % {
+            "from": request.territory.display_name,
+            "to": target.display_name,
+        }
+        request.territory = target
+        request.team = None
+        request.assigned_to = None
+    RequestEvent.objects.create(request=request, kind=EventKind.ACTION, internal=True, text=text)
 
 
 def _connector_payload(request: Request, status_code: str) -> dict:
@@ -506,7 +536,9 @@ def _connector_payload(request: Request, status_code: str) -> dict:
     }
 
 
-def _move(actor, request: Request, to_status: str, *, label: str, base_url: str = "") -> Request:
+def _move(
+    actor, request: Request, to_status: str, *, label: str, base_url: str = "", before=()
+) -> Request:
     from_status = request.status
     request.status = to_status
     request.awaiting_citizen = False
@@ -518,7 +550,7 @@ def _move(actor, request: Request, to_status: str, *, label: str, base_url: str 
         to_status=to_status,
         text=label,
     )
-    _run_actions(actor, request, to_status, base_url)
+    _run_actions(actor, request, to_status, base_url, before)
     return request
 
 
@@ -540,8 +572,12 @@ def available_transitions(user, request: Request) -> list[tuple[int, dict]]:
 
 
 @transaction.atomic
-def take_transition(actor, request: Request, index: int, *, base_url: str = "") -> Request:
-    """Move a request along transition number `index` of its workflow."""
+def take_transition(
+    actor, request: Request, index: int, *, base_url: str = "", expected_to: str = ""
+) -> Request:
+    """Move a request along transition number `index` of its workflow. `expected_to` (the
+    status the caller's page showed this step leading to) guards against a workflow edited
+    since that page was opened: the step is then refused rather than another one taken."""
     request = (
         Request.objects.select_for_update()
         .select_related("form__workflow", "territory")
@@ -552,6 +588,11 @@ def take_transition(actor, request: Request, index: int, *, base_url: str = "") 
     if not 0 <= index < len(transitions):
         raise NotFound(_("Unknown action"), _("This workflow has no such action."))
     transition = transitions[index]
+    if expected_to and transition["to"] != expected_to:
+        raise Conflict(
+            _("The workflow changed"),
+            _("The steps of this procedure were changed since the page was opened: reload it."),
+        )
     if index not in dict(available_transitions(actor, request)):
         if not can_take(actor, request, transition):
             raise PermissionDenied(
@@ -564,7 +605,14 @@ def take_transition(actor, request: Request, index: int, *, base_url: str = "") 
             _("“%(label)s” is not possible from the status “%(status)s”.")
             % {"label": transition["label"], "status": request.status_label},
         )
-    _move(actor, request, transition["to"], label=transition["label"], base_url=base_url)
+    _move(
+        actor,
+        request,
+        transition["to"],
+        label=transition["label"],
+        base_url=base_url,
+        before=transition.get("actions", []),
+    )
     audit(
         actor,
         "procedures.status_changed",
@@ -701,13 +749,15 @@ class BulkResult:
     refused: dict[str, str]
 
 
-def bulk_transition(actor, requests, index: int, *, base_url: str = "") -> BulkResult:
+def bulk_transition(
+    actor, requests, index: int, *, base_url: str = "", expected_to: str = ""
+) -> BulkResult:
     """Apply one transition to many requests; each is its own transaction, so a refusal on
     one (not allowed, not possible from its status) leaves the others done."""
     result = BulkResult([], {})
     for request in requests:
         try:
-            take_transition(actor, request, index, base_url=base_url)
+            take_transition(actor, request, index, base_url=base_url, expected_to=expected_to)
             result.done.append(request.code)
         except (PermissionDenied, Conflict, NotFound) as error:
             result.refused[request.code] = str(error.detail or error.title)
@@ -812,12 +862,61 @@ def save_team(actor, territory, *, name: str, slug: str = "", members=()) -> Tea
     return team
 
 
+def statuses_in_use(workflow: Workflow) -> dict[str, str]:
+    """Status code -> why it cannot be removed: requests are in it, a pending time limit
+    leads to it, or an unanswered request for information will move a request to it."""
+    used: dict[str, str] = {}
+    for status, count in (
+        Request.objects.filter(form__workflow=workflow)
+        .exclude(status=DRAFT)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    ):
+        used[status] = _("%(n)d request(s) are in it") % {"n": count}
+    for status in (
+        Request.objects.filter(form__workflow=workflow, wake_at__isnull=False)
+        .values_list("wake_to", flat=True)
+        .distinct()
+    ):
+        used.setdefault(status, _("a pending time limit leads to it"))
+    for status in (
+        RequestEvent.objects.filter(
+            request__form__workflow=workflow,
+            kind=EventKind.INFO_REQUESTED,
+            answered_at__isnull=True,
+            request__closed_at__isnull=True,
+        )
+        .exclude(to_status="")
+        .values_list("to_status", flat=True)
+        .distinct()
+    ):
+        used.setdefault(status, _("a citizen's awaited answer leads to it"))
+    return used
+
+
 @transaction.atomic
 def save_workflow(
-    actor, territory, *, name: str, definition, slug: str = "", workflow: Workflow | None = None
+    actor,
+    territory,
+    *,
+    name: str,
+    definition,
+    slug: str = "",
+    workflow: Workflow | None = None,
+    expected_version: str = "",
 ) -> Workflow:
+    """Create or change a workflow. Every change goes through here (the form-based editor
+    and the JSON import alike): the definition is validated, and a change that would strand
+    requests already sent (a status they are in or will move to) is refused. Requests keep
+    using the workflow as changed; transitions are referred to by position, so pages that
+    take one also send where it leads (`take_transition(expected_to=…)`).
+    `expected_version` (the `version` the editor's page was built from) refuses a change
+    made over someone else's meanwhile."""
     require_perm(actor, "procedures.manage_forms", territory)
     validate_definition(definition)
+    name = (name or "").strip()
+    if not name:
+        raise BadRequest(_("Name needed"), _("Give the workflow a name."), field="name")
     if workflow is None:
         slug = slugify(slug or name)[:50]
         if Workflow.objects.filter(territory=territory, slug=slug).exists():
@@ -826,15 +925,23 @@ def save_workflow(
     elif workflow.territory_id != territory.pk:
         raise PermissionDenied(_("Not allowed"), _("This workflow belongs to another territory."))
     else:
-        in_use = set(
-            Request.objects.filter(form__workflow=workflow).values_list("status", flat=True)
-        ) - {DRAFT}
-        missing = in_use - {s["code"] for s in definition["statuses"]}
+        workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        if expected_version and expected_version != workflow.version:
+            raise Conflict(
+                _("Changed meanwhile"),
+                _("Someone changed this workflow since you opened the page: check it again."),
+            )
+        in_use = statuses_in_use(workflow)
+        missing = sorted(set(in_use) - {s["code"] for s in definition["statuses"]})
         if missing:
             raise Conflict(
                 _("Status in use"),
-                _("Requests are in the statuses %(codes)s: keep them.")
-                % {"codes": ", ".join(sorted(missing))},
+                _("These statuses cannot be removed: %(list)s.")
+                % {
+                    "list": "; ".join(
+                        f"“{workflow.status_label(code)}” ({in_use[code]})" for code in missing
+                    )
+                },
                 field="definition",
             )
     workflow.name = name
@@ -881,6 +988,27 @@ def save_form(actor, territory, *, form: Form | None = None, slug: str = "", **v
             _("Use a workflow of this territory or its metropole."),
             field="workflow",
         )
+    if form.published:
+        blocking = [p for p in problems(workflow.definition, workflow.territory) if p["blocking"]]
+        if blocking:
+            raise BadRequest(
+                _("Workflow to fix first"),
+                _(
+                    "The workflow “%(name)s” has %(n)d problem(s) to fix before publishing, "
+                    "starting with: %(where)s — %(message)s."
+                )
+                % {
+                    "name": workflow.name,
+                    "n": len(blocking),
+                    "where": blocking[0]["where"],
+                    "message": blocking[0]["message"],
+                },
+                field="published",
+                errors=[
+                    {"field": "workflow", "where": p["where"], "message": p["message"]}
+                    for p in blocking
+                ],
+            )
     form.save()
     audit(actor, "procedures.form_saved", territory, form, slug=form.slug)
     return form

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_admin, views_agent, views_citizen
+from . import views_admin, views_agent, views_citizen, views_workflow
 
 app_name = "procedures"
 urlpatterns = [
@@ -35,12 +35,59 @@ urlpatterns = [
         views_admin.field_move,
         name="field_move",
     ),
-    path("gestion/<slug:slug>/circuits/", views_admin.workflows, name="workflows"),
-    path("gestion/<slug:slug>/circuits/nouveau/", views_admin.workflow_edit, name="workflow_new"),
+    path("gestion/<slug:slug>/circuits/", views_workflow.workflows, name="workflows"),
+    path("gestion/<slug:slug>/circuits/nouveau/", views_workflow.workflow_new, name="workflow_new"),
+    path(
+        "gestion/<slug:slug>/circuits/importer/",
+        views_workflow.workflow_json,
+        name="workflow_import",
+    ),
     path(
         "gestion/<slug:slug>/circuits/<int:workflow_id>/",
-        views_admin.workflow_edit,
+        views_workflow.workflow_edit,
         name="workflow_edit",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/json/",
+        views_workflow.workflow_json,
+        name="workflow_json",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/export.json",
+        views_workflow.workflow_export,
+        name="workflow_export",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/ajouter-un-etat/",
+        views_workflow.status_edit,
+        name="status_new",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/etats/<str:code>/",
+        views_workflow.status_edit,
+        name="status_edit",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/ajouter-une-transition/",
+        views_workflow.transition_edit,
+        name="transition_new",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/transitions/<int:index>/",
+        views_workflow.transition_edit,
+        name="transition_edit",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/etats/<str:key>/ajouter-une-action/",
+        views_workflow.action_new,
+        {"target": "etat"},
+        name="status_action_new",
+    ),
+    path(
+        "gestion/<slug:slug>/circuits/<int:workflow_id>/transitions/<str:key>/ajouter-une-action/",
+        views_workflow.action_new,
+        {"target": "transition"},
+        name="transition_action_new",
     ),
     path("gestion/<slug:slug>/equipes/", views_admin.teams, name="teams"),
     path("<slug:slug>/", views_citizen.form_start, name="form"),

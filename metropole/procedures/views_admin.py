@@ -1,7 +1,5 @@
-"""Back-office of a territory's administrators: procedures (forms built field by field),
-workflows (JSON definitions checked before saving) and teams."""
-
-import json
+"""Back-office of a territory's administrators: procedures (forms built field by field) and
+teams. Workflows have their own editor (views_workflow)."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +13,7 @@ from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import engine, queries, services
-from .forms import FieldForm, FormSettingsForm, TeamForm, WorkflowForm
+from .forms import FieldForm, FormSettingsForm, TeamForm
 from .models import Form, FormField, Team, Workflow
 
 
@@ -156,52 +154,6 @@ def field_move(request, territory, form_id, field_id):
 
 
 @territory_permission_required("procedures.manage_forms")
-def workflows(request, territory):
-    items = Workflow.objects.filter(territory=territory)
-    return render(
-        request,
-        "procedures/admin/workflows.html",
-        admin_context(request, territory, workflows=items),
-    )
-
-
-@territory_permission_required("procedures.manage_forms")
-def workflow_edit(request, territory, workflow_id=None):
-    workflow = (
-        get_object_or_404(Workflow, pk=workflow_id, territory=territory) if workflow_id else None
-    )
-    initial = {}
-    if workflow is not None:
-        initial = {
-            "name": workflow.name,
-            "definition": json.dumps(workflow.definition, indent=2, ensure_ascii=False),
-        }
-    else:
-        initial = {"definition": json.dumps(EXAMPLE_WORKFLOW, indent=2, ensure_ascii=False)}
-    form = WorkflowForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.save_workflow(
-                request.user,
-                territory,
-                name=form.cleaned_data["name"],
-                definition=form.cleaned_data["definition"],
-                workflow=workflow,
-            )
-        except PlatformError as error:
-            form.add_error("definition", error.detail or error.title)
-        else:
-            messages.success(request, _("Workflow saved."))
-            return redirect("procedures:workflow_edit", slug=territory.slug, workflow_id=saved.pk)
-    return render(
-        request,
-        "procedures/admin/workflow_edit.html",
-        admin_context(request, territory, workflow=workflow, form=form),
-        status=400 if form.errors else 200,
-    )
-
-
-@territory_permission_required("procedures.manage_forms")
 def teams(request, territory):
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -229,39 +181,3 @@ def teams(request, territory):
         admin_context(request, territory, teams=items, form=form),
         status=400 if form.errors else 200,
     )
-
-
-EXAMPLE_WORKFLOW = {
-    "statuses": [
-        {
-            "code": "nouvelle",
-            "label": "Nouvelle demande",
-            "actions": [
-                {
-                    "type": "notify",
-                    "channel": "email",
-                    "subject": "Demande {code} reçue",
-                    "message": "Votre demande {code} ({form}) est enregistrée : {url}",
-                }
-            ],
-        },
-        {"code": "en-cours", "label": "En cours de traitement", "actions": []},
-        {
-            "code": "terminee",
-            "label": "Terminée",
-            "final": True,
-            "actions": [
-                {
-                    "type": "notify",
-                    "channel": "email",
-                    "subject": "Demande {code} traitée",
-                    "message": "Votre demande {code} est traitée : {url}",
-                }
-            ],
-        },
-    ],
-    "transitions": [
-        {"from": "nouvelle", "to": "en-cours", "label": "Prendre en charge"},
-        {"from": "en-cours", "to": "terminee", "label": "Clore"},
-    ],
-}

@@ -72,7 +72,10 @@ def queue(request, territory):
             if (workflow.pk, index) not in seen:
                 seen.add((workflow.pk, index))
                 transitions.append(
-                    {"value": f"{workflow.pk}:{index}", "label": f"{t['label']} ({workflow.name})"}
+                    {
+                        "value": f"{workflow.pk}:{index}:{t['to']}",
+                        "label": f"{t['label']} ({workflow.name})",
+                    }
                 )
     return render(
         request,
@@ -115,10 +118,14 @@ def bulk(request, territory):
     elif action == "me":
         result = services.bulk_assign(request.user, chosen, agent=request.user)
     elif action.startswith("transition:"):
-        workflow_id, _sep, index = action[11:].partition(":")
+        workflow_id, index, expected_to = [*action[11:].split(":"), "", ""][:3]
         same = [r for r in chosen if str(r.form.workflow_id) == workflow_id]
         result = services.bulk_transition(
-            request.user, same, int(index), base_url=_base_url(request)
+            request.user,
+            same,
+            int(index) if index.isdigit() else -1,
+            base_url=_base_url(request),
+            expected_to=expected_to,
         )
         for r in chosen:
             if r not in same:
@@ -155,6 +162,7 @@ def handle(request, code):
                     obj,
                     int(request.POST.get("index", -1)),
                     base_url=_base_url(request),
+                    expected_to=request.POST.get("to", ""),
                 )
                 messages.success(request, _("Status changed."))
             elif action == "assign":

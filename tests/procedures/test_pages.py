@@ -328,7 +328,7 @@ def test_back_office_builds_a_form(client, procedure, people, lille):
 
 def test_workflow_editor_says_where_the_error_is(client, procedure, people, lille):
     client.force_login(people["admin"])
-    url = f"/demarches/gestion/{lille.slug}/circuits/{procedure['workflow'].pk}/"
+    url = f"/demarches/gestion/{lille.slug}/circuits/{procedure['workflow'].pk}/json/"
     response = client.post(url, {"name": "Certificates", "definition": "{not json"})
     assert response.status_code == 400 and "line 1, column 2" in response.content.decode()
     response = client.post(
