@@ -95,7 +95,9 @@ class DatasetForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, territory: Territory, **kwargs):
+    def __init__(self, *args, territory: Territory, organisation=None, **kwargs):
+        """`organisation`: the partner organisation that publishes (its own members always
+        see its datasets, so it is not offered among the organisations allowed)."""
         super().__init__(*args, **kwargs)
         metropole = territory.root
         self.fields["licence"].choices = list(allowed_licences(metropole).items())
@@ -105,6 +107,23 @@ class DatasetForm(forms.Form):
         )
         self.fields["spatial"].choices = [(t.code, t.display_name) for t in places]
         organisations = Organisation.objects.filter(metropole=metropole).order_by("name")
+        if organisation is not None:
+            organisations = organisations.exclude(pk=organisation.pk)
+            self.fields["access"].choices = [
+                (Access.PUBLIC, _("Everyone (open data)")),
+                (
+                    Access.RESTRICTED,
+                    _(
+                        "Members of %(name)s, agents of the metropole and the organisations "
+                        "chosen below"
+                    )
+                    % {"name": organisation.name},
+                ),
+                (Access.PRIVATE, _("Only the publishers (private draft)")),
+            ]
+            self.fields["spatial"].help_text = _(
+                "Hold Ctrl (or Cmd) to choose several. By default, the whole metropole."
+            )
         self.fields["allowed_organisations"].choices = [(o.pk, o.name) for o in organisations]
         if not self.fields["allowed_organisations"].choices:
             del self.fields["allowed_organisations"]

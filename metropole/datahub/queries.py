@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from metropole.core.exceptions import NotFound, PermissionDenied
-from metropole.core.models import Territory
+from metropole.core.models import Organisation, Territory
 from metropole.core.text import normalize_name
 
 from .models import Access, Dataset, DatasetStatus, Resource, ResourceVersion, VersionStatus
@@ -241,3 +241,9 @@ def territories_for_publisher(user) -> QuerySet:
         return Territory.objects.all()
     staff, admin_of = staff_territory_ids(user)
     return Territory.objects.filter(Q(pk__in=staff) | Q(metropole_id__in=admin_of))
+
+
+def partner_organisations(user) -> list[Organisation]:
+    """The partner organisations `user` publishes for (their back-office links)."""
+    ids = organisation_ids(user)
+    return list(Organisation.objects.filter(pk__in=ids).order_by("name")) if ids else []

@@ -3,6 +3,9 @@
 - Manage a dataset (edit, upload, publish, archive, roll back): agents and administrators
   of its territory (a metropole administrator manages every territory of the metropole),
   members of its publishing organisation, platform administrators.
+- Publish as a partner organisation (its back-office at /data/partenaire/<id>/): the
+  organisation's partner members; its datasets belong to the metropole, whose agents
+  manage them too and whose administrators review their personal-data columns.
 - Review personal data (remove a flagged column or confirm it is not personal):
   administrators of the territory and platform administrators.
 - See a dataset: anyone when published and public; when restricted, agents of the owning
@@ -104,6 +107,8 @@ PERMISSIONS = {
     "datahub.publish_as_organisation": is_platform_admin | is_partner_member,
     "datahub.allow_licence": is_platform_admin | is_territory_admin,
     "datahub.view_publisher_space": is_platform_admin | is_territory_staff,
+    # the back-office of a partner organisation (object: the Organisation)
+    "datahub.view_partner_space": is_platform_admin | is_partner_member,
 }
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)

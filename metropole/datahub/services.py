@@ -234,7 +234,7 @@ def update_dataset(actor, dataset: Dataset, **values) -> Dataset:
             setattr(dataset, name, value)
             changed.append(name)
     if dataset.status == DatasetStatus.PUBLISHED and "access" in changed:
-        _check_publishable(dataset)
+        _check_access_of_published(dataset)
     # Only what changed: a load may have moved data_updated_at meanwhile.
     dataset.save(update_fields=[*changed, "updated_at"])
     _apply_relations(dataset, values)
@@ -245,25 +245,58 @@ def update_dataset(actor, dataset: Dataset, **values) -> Dataset:
     return dataset
 
 
+def _personal_data_problems(dataset: Dataset, ready: list[Resource]) -> list[str]:
+    """Columns flagged as personal that nobody decided on (they block public access)."""
+    problems = []
+    if dataset.access != Access.PUBLIC:
+        return problems
+    for resource in ready:
+        version = resource.current_version
+        version.resource = resource
+        for column in version.undecided_personal_columns:
+            problems.append(
+                _(
+                    "the column “%(column)s” of “%(resource)s” may hold personal data and "
+                    "awaits a reviewer's decision (remove it, or confirm it is not personal)"
+                )
+                % {"column": column["name"], "resource": resource.title}
+            )
+    return problems
+
+
+def _ready_resources(dataset: Dataset) -> list[Resource]:
+    return [r for r in dataset.resources.select_related("current_version") if r.current_version]
+
+
+def _check_access_of_published(dataset: Dataset) -> None:
+    """The access of a published dataset changes: what `publish` asks of access holds
+    (never private; public only once the personal-data reviews are done). Description and
+    loaded data were checked when it was published — or, for a catalogue entry (a
+    harvested dataset, files left at their remote addresses), deliberately not: so the
+    same entry may go from public to restricted and back."""
+    if dataset.access == Access.PRIVATE:
+        raise Conflict(
+            _("Published dataset"),
+            _("Put the dataset back to draft before making it private."),
+            field="access",
+        )
+    problems = _personal_data_problems(dataset, _ready_resources(dataset))
+    if problems:
+        raise Conflict(
+            _("Cannot make it public yet"),
+            _("This dataset cannot be public: %(why)s.") % {"why": "; ".join(problems)},
+            field="access",
+        )
+
+
 def _check_publishable(dataset: Dataset) -> None:
     problems = []
     if not dataset.description.strip():
         problems.append(_("it has no description"))
-    ready = [r for r in dataset.resources.select_related("current_version") if r.current_version]
+    ready = _ready_resources(dataset)
     if not ready:
         problems.append(_("none of its resources has loaded data"))
-    if dataset.access == Access.PUBLIC:
-        for resource in ready:
-            version = resource.current_version
-            version.resource = resource
-            for column in version.undecided_personal_columns:
-                problems.append(
-                    _(
-                        "the column “%(column)s” of “%(resource)s” may hold personal data and "
-                        "awaits a reviewer's decision (remove it, or confirm it is not personal)"
-                    )
-                    % {"column": column["name"], "resource": resource.title}
-                )
+    problems += _personal_data_problems(dataset, ready)
     if problems:
         raise Conflict(
             _("Cannot publish yet"),

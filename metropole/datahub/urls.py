@@ -1,5 +1,7 @@
 """Pages of the data hub: the open-data portal (search, dataset pages) and the publishers'
-back-office (under /data/gestion/<territory>/). The API lives at /api/datahub/."""
+back-office, the same pages in two spaces: a territory's (under /data/gestion/<territory>/,
+inside its administration) and a partner organisation's (under /data/partenaire/<id>/).
+The API lives at /api/datahub/."""
 
 from django.urls import path
 
@@ -7,24 +9,33 @@ from .views import portal, publisher
 
 app_name = "datahub"
 
-manage = "gestion/<slug:slug>/"
-dataset = manage + "jeux/<slug:dataset>/"
-resource = dataset + "ressources/<uuid:resource>/"
+
+def back_office(prefix: str, name_prefix: str) -> list:
+    """The publishers' pages under `prefix` (a territory's or an organisation's space)."""
+    dataset = prefix + "jeux/<slug:dataset>/"
+    resource = dataset + "ressources/<uuid:resource>/"
+    version = resource + "versions/<int:number>/"
+    pages = [
+        (prefix, publisher.datasets, "manage"),
+        (prefix + "nouveau/", publisher.create_dataset, "create"),
+        (dataset, publisher.dataset, "manage_dataset"),
+        (dataset + "modifier/", publisher.edit_dataset, "edit"),
+        (dataset + "statut/", publisher.change_status, "change_status"),
+        (dataset + "ressources/nouvelle/", publisher.add_resource, "add_resource"),
+        (resource, publisher.resource, "manage_resource"),
+        (resource + "colonnes/", publisher.review_column, "review_column"),
+        (version, publisher.version, "version"),
+        (version + "etat/", publisher.version_status, "version_status"),
+        (version + "retablir/", publisher.rollback, "rollback"),
+    ]
+    return [path(route, view, name=name_prefix + name) for route, view, name in pages]
+
 
 urlpatterns = [
     path("", portal.index, name="index"),
     # back-office (before <slug:slug>/ so that "gestion" is never read as a dataset)
-    path(manage, publisher.datasets, name="manage"),
-    path(manage + "nouveau/", publisher.create_dataset, name="create"),
-    path(dataset, publisher.dataset, name="manage_dataset"),
-    path(dataset + "modifier/", publisher.edit_dataset, name="edit"),
-    path(dataset + "statut/", publisher.change_status, name="change_status"),
-    path(dataset + "ressources/nouvelle/", publisher.add_resource, name="add_resource"),
-    path(resource, publisher.resource, name="manage_resource"),
-    path(resource + "colonnes/", publisher.review_column, name="review_column"),
-    path(resource + "versions/<int:number>/", publisher.version, name="version"),
-    path(resource + "versions/<int:number>/etat/", publisher.version_status, name="version_status"),
-    path(resource + "versions/<int:number>/retablir/", publisher.rollback, name="rollback"),
+    *back_office("gestion/<slug:slug>/", ""),
+    *back_office("partenaire/<int:organisation>/", "partner_"),
     # public pages
     path("<slug:slug>/", portal.dataset, name="dataset"),
     path("<slug:slug>/<uuid:resource>/carte.geojson", portal.map_sample, name="map_sample"),

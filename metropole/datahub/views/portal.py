@@ -127,6 +127,7 @@ def index(request):
             "keep": keep,
             "themes": dict(Theme.choices),
             "dcat": _dcat_links("catalog_file"),
+            "my_organisations": queries.partner_organisations(request.user),
         },
     )
 

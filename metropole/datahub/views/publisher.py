@@ -1,13 +1,22 @@
-"""The publishers' back-office, inside a territory's administration: the territory's
-datasets, create and edit one, add files (upload or web address), follow a load and read its
-report, review columns that may hold personal data, versions and rollback, publish/archive.
+"""The publishers' back-office: the datasets of a publishing space, create and edit one, add
+files (upload or web address), follow a load and read its report, review columns that may
+hold personal data, versions and rollback, publish/archive.
+
+Two kinds of space show the same pages (`Space`):
+- a territory's, inside its administration (`/data/gestion/<territory>/`), for its agents;
+- a partner organisation's (`/data/partenaire/<organisation>/`), for its members.
 
 Every change goes through metropole.datahub.services (permission-checked, audited); the
 pages only read through queries.py and show the services' errors next to the field they name.
 """
 
+from dataclasses import dataclass
+from functools import wraps
+
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +25,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from metropole.core.exceptions import NotFound, PlatformError
+from metropole.core.models import Organisation, Territory
+from metropole.core.queries import territory_by_slug
 from metropole.core.views.administration import admin_context
-from metropole.core.views.helpers import territory_permission_required
 
 from .. import queries, services
 from ..forms import DatasetForm, ResourceForm, UploadForm
@@ -40,10 +50,118 @@ QUALITY_HINTS = {
 }
 
 
-def _dataset(request, territory, key):
-    """A dataset of this territory that the user may change (404 / 403 otherwise)."""
+@dataclass
+class Space:
+    """Where a publisher works: a territory's datasets, or a partner organisation's.
+
+    Templates build their links with `{% url space.ns|add:'<name>' space.key … %}`, so the
+    same pages serve both spaces."""
+
+    territory: Territory  # the territory, or the organisation's metropole
+    organisation: Organisation | None = None
+
+    @property
+    def ns(self) -> str:
+        return "datahub:partner_" if self.organisation else "datahub:"
+
+    @property
+    def key(self):
+        return self.organisation.pk if self.organisation else self.territory.slug
+
+    @property
+    def name(self) -> str:
+        return self.organisation.name if self.organisation else self.territory.display_name
+
+    @property
+    def layout(self) -> str:
+        if self.organisation:
+            return "datahub/publisher/_partner_layout.html"
+        return "core/admin/_layout.html"
+
+    def url(self, name: str, *args) -> str:
+        return reverse(self.ns + name, args=[self.key, *args])
+
+    def datasets(self, user):
+        """The datasets of this space that `user` may change."""
+        qs = queries.managed_datasets(user)
+        if self.organisation:
+            return qs.filter(organisation=self.organisation)
+        return qs.filter(territory=self.territory)
+
+    def owns(self, dataset) -> bool:
+        if self.organisation:
+            return dataset.organisation_id == self.organisation.pk
+        return dataset.territory_id == self.territory.pk
+
+    def may_add(self, user) -> bool:
+        if self.organisation:
+            return user.has_perm("datahub.publish_as_organisation", self.organisation)
+        return user.has_perm("datahub.add_dataset", self.territory)
+
+    def context(self, request, **extra) -> dict:
+        if self.organisation is None:
+            return admin_context(request, self.territory, space=self, **extra)
+        links = [
+            {"label": _("Datasets of %(name)s") % {"name": self.name}, "url": self.url("manage")}
+        ]
+        if self.may_add(request.user):
+            links.append({"label": _("Publish a new dataset"), "url": self.url("create")})
+        for link in links:
+            link["current"] = request.path == link["url"]
+        return {
+            "territory": self.territory,
+            "organisation": self.organisation,
+            "partner_nav": links,
+            "space": self,
+            **extra,
+        }
+
+
+def _forbidden(request, name):
+    return render(
+        request,
+        "core/error.html",
+        {
+            "title": "403",
+            "detail": _("You are not allowed to open this page of %(territory)s.")
+            % {"territory": name},
+        },
+        status=403,
+    )
+
+
+def in_space(permission: str, *, partner_permission: str = "datahub.view_partner_space"):
+    """Load the space named by the URL (`slug` of a territory, or `organisation` id) and
+    check the permission on it through rules.py (the API's path): `permission` on a
+    territory, `partner_permission` on an organisation. Anonymous people go to log in."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, slug=None, organisation=None, **kwargs):
+            if organisation is not None:
+                found = Organisation.objects.select_related("metropole").filter(pk=organisation)
+                found = found.first()
+                if found is None:
+                    raise NotFound(_("Unknown organisation"), _("No such partner organisation."))
+                space, target, needed = Space(found.metropole, found), found, partner_permission
+            else:
+                territory = territory_by_slug(slug)
+                space, target, needed = Space(territory), territory, permission
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(needed, target):
+                return _forbidden(request, space.name)
+            return view(request, space, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _dataset(request, space: Space, key):
+    """A dataset of this space that the user may change (404 / 403 otherwise)."""
     dataset = queries.dataset_for(request.user, key, manage=True)
-    if dataset.territory_id != territory.pk:
+    if not space.owns(dataset):
         raise NotFound(_("Unknown dataset"), _("No dataset %(key)s here.") % {"key": key})
     return dataset
 
@@ -63,12 +181,11 @@ def _form_error(form, error: PlatformError):
     form.add_error(field, error.detail or error.title)
 
 
-@territory_permission_required(SPACE)
-def datasets(request, territory):
-    """The territory's datasets, every status, with what needs attention."""
+@in_space(SPACE)
+def datasets(request, space):
+    """The space's datasets, every status, with what needs attention."""
     qs = (
-        queries.managed_datasets(request.user)
-        .filter(territory=territory)
+        space.datasets(request.user)
         .select_related("territory", "organisation")
         .prefetch_related("resources__current_version")
         .order_by("-updated_at", "-pk")
@@ -77,47 +194,58 @@ def datasets(request, territory):
     if status in DatasetStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    loading = queries.loads_in_progress(request.user).filter(resource__dataset__territory=territory)
+    loading = queries.loads_in_progress(request.user).filter(
+        resource__dataset__in=space.datasets(request.user).values("pk")
+    )
     return render(
         request,
         "datahub/publisher/datasets.html",
-        admin_context(
+        space.context(
             request,
-            territory,
             page=page,
             status=status,
             statuses=DatasetStatus.choices,
             loading=loading[:20],
-            may_add=request.user.has_perm("datahub.add_dataset", territory),
+            may_add=space.may_add(request.user),
         ),
     )
 
 
-@territory_permission_required("datahub.add_dataset")
-def create_dataset(request, territory):
-    form = DatasetForm(request.POST or None, territory=territory)
+@in_space("datahub.add_dataset", partner_permission="datahub.publish_as_organisation")
+def create_dataset(request, space):
+    form = DatasetForm(
+        request.POST or None, territory=space.territory, organisation=space.organisation
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            dataset = services.create_dataset(request.user, territory, **form.service_values())
+            dataset = services.create_dataset(
+                request.user,
+                space.territory,
+                organisation=space.organisation,
+                **form.service_values(),
+            )
         except PlatformError as error:
             _form_error(form, error)
         else:
             messages.success(
                 request, _("The dataset is created as a draft. Now add its data file.")
             )
-            return redirect("datahub:add_resource", slug=territory.slug, dataset=dataset.slug)
+            return redirect(space.url("add_resource", dataset.slug))
     return render(
         request,
         "datahub/publisher/dataset_form.html",
-        admin_context(request, territory, form=form, dataset=None),
+        space.context(request, form=form, dataset=None),
     )
 
 
-@territory_permission_required(SPACE)
-def edit_dataset(request, territory, dataset):
-    found = _dataset(request, territory, dataset)
+@in_space(SPACE)
+def edit_dataset(request, space, dataset):
+    found = _dataset(request, space, dataset)
     form = DatasetForm(
-        request.POST or None, territory=territory, initial=DatasetForm.initial_for(found)
+        request.POST or None,
+        territory=space.territory,
+        organisation=found.organisation,
+        initial=DatasetForm.initial_for(found),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,11 +254,11 @@ def edit_dataset(request, territory, dataset):
             _form_error(form, error)
         else:
             messages.success(request, _("The description of the dataset is saved."))
-            return redirect("datahub:manage_dataset", slug=territory.slug, dataset=found.slug)
+            return redirect(space.url("manage_dataset", found.slug))
     return render(
         request,
         "datahub/publisher/dataset_form.html",
-        admin_context(request, territory, form=form, dataset=found),
+        space.context(request, form=form, dataset=found),
     )
 
 
@@ -147,10 +275,10 @@ def _pending_reviews(dataset):
     return pending
 
 
-@territory_permission_required(SPACE)
-def dataset(request, territory, dataset):
+@in_space(SPACE)
+def dataset(request, space, dataset):
     """A dataset's page in the back-office: its state, what blocks publication, its files."""
-    found = _dataset(request, territory, dataset)
+    found = _dataset(request, space, dataset)
     resources = list(found.resources.select_related("current_version"))
     latest = {}
     for resource in resources:
@@ -172,9 +300,8 @@ def dataset(request, territory, dataset):
     return render(
         request,
         "datahub/publisher/dataset.html",
-        admin_context(
+        space.context(
             request,
-            territory,
             dataset=found,
             resources=[(r, latest[r.pk]) for r in resources],
             pending=pending,
@@ -186,10 +313,10 @@ def dataset(request, territory, dataset):
 
 
 @require_POST
-@territory_permission_required(SPACE)
-def change_status(request, territory, dataset):
+@in_space(SPACE)
+def change_status(request, space, dataset):
     """Publish, archive or put back to draft (the service refuses what is not allowed)."""
-    found = _dataset(request, territory, dataset)
+    found = _dataset(request, space, dataset)
     action = request.POST.get("action")
     actions = {
         "publish": (services.publish, _("The dataset is published.")),
@@ -212,13 +339,13 @@ def change_status(request, territory, dataset):
             messages.error(request, f"{error.title}. {error.detail}")
         else:
             messages.success(request, done)
-    return redirect("datahub:manage_dataset", slug=territory.slug, dataset=found.slug)
+    return redirect(space.url("manage_dataset", found.slug))
 
 
-@territory_permission_required(SPACE)
-def add_resource(request, territory, dataset):
+@in_space(SPACE)
+def add_resource(request, space, dataset):
     """A new file for the dataset: sent now, or fetched from a web address."""
-    found = _dataset(request, territory, dataset)
+    found = _dataset(request, space, dataset)
     form = ResourceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -242,15 +369,8 @@ def add_resource(request, territory, dataset):
                             "it will be tried again."
                         ),
                     )
-                    return redirect(
-                        "datahub:manage_resource",
-                        slug=territory.slug,
-                        dataset=found.slug,
-                        resource=resource.uid,
-                    )
+                    return redirect(space.url("manage_resource", found.slug, resource.uid))
             else:
-                from django.db import transaction
-
                 with transaction.atomic():
                     resource = services.add_resource(
                         request.user,
@@ -264,26 +384,18 @@ def add_resource(request, territory, dataset):
             _form_error(form, error)
         else:
             messages.success(request, _("The file is received; it is being loaded."))
-            return redirect(
-                "datahub:version",
-                slug=territory.slug,
-                dataset=found.slug,
-                resource=resource.uid,
-                number=version.number,
-            )
+            return redirect(space.url("version", found.slug, resource.uid, version.number))
     return render(
         request,
         "datahub/publisher/resource_form.html",
-        admin_context(
-            request, territory, form=form, dataset=found, size_limit=services.human_limit()
-        ),
+        space.context(request, form=form, dataset=found, size_limit=services.human_limit()),
     )
 
 
-@territory_permission_required(SPACE)
-def resource(request, territory, dataset, resource):
+@in_space(SPACE)
+def resource(request, space, dataset, resource):
     """A resource: send a new version, its versions (with rollback), its columns to review."""
-    found = _dataset(request, territory, dataset)
+    found = _dataset(request, space, dataset)
     item = _resource(request, found, resource)
     form = UploadForm(request.POST or None, request.FILES or None)
     if not (found.table_schema or found.schema_name):
@@ -300,13 +412,7 @@ def resource(request, territory, dataset, resource):
             _form_error(form, error)
         else:
             messages.success(request, _("The file is received; it is being loaded."))
-            return redirect(
-                "datahub:version",
-                slug=territory.slug,
-                dataset=found.slug,
-                resource=item.uid,
-                number=version.number,
-            )
+            return redirect(space.url("version", found.slug, item.uid, version.number))
     current = item.current_version
     columns = []
     if current is not None:
@@ -322,9 +428,8 @@ def resource(request, territory, dataset, resource):
     return render(
         request,
         "datahub/publisher/resource.html",
-        admin_context(
+        space.context(
             request,
-            territory,
             dataset=found,
             resource=item,
             current=current,
@@ -338,9 +443,9 @@ def resource(request, territory, dataset, resource):
 
 
 @require_POST
-@territory_permission_required(SPACE)
-def review_column(request, territory, dataset, resource):
-    found = _dataset(request, territory, dataset)
+@in_space(SPACE)
+def review_column(request, space, dataset, resource):
+    found = _dataset(request, space, dataset)
     item = _resource(request, found, resource)
     column = request.POST.get("column", "")
     decision = request.POST.get("decision", "")
@@ -360,70 +465,52 @@ def review_column(request, territory, dataset, resource):
                 request,
                 _("The column “%(name)s” is confirmed as not personal data.") % {"name": column},
             )
-    back = request.POST.get("next", "")
-    if back == "dataset":
-        return redirect("datahub:manage_dataset", slug=territory.slug, dataset=found.slug)
-    return redirect(
-        "datahub:manage_resource", slug=territory.slug, dataset=found.slug, resource=item.uid
-    )
+    if request.POST.get("next", "") == "dataset":
+        return redirect(space.url("manage_dataset", found.slug))
+    return redirect(space.url("manage_resource", found.slug, item.uid))
 
 
-def _version_context(request, territory, dataset, resource, number):
-    found = _dataset(request, territory, dataset)
+def _version_context(request, space, dataset, resource, number):
+    found = _dataset(request, space, dataset)
     item = _resource(request, found, resource)
     version = queries.version_by_number(item, number)
     report = version.report or {}
-    return (
-        found,
-        item,
-        version,
-        {
-            "dataset": found,
-            "resource": item,
-            "version": version,
-            "running": version.status in (VersionStatus.QUEUED, VersionStatus.LOADING),
-            "errors": (report.get("errors") or [])[:500],
-            "error_count": report.get("error_count", len(report.get("errors") or [])),
-            "warnings": report.get("warnings") or [],
-            "formulas": report.get("formulas") or [],
-            "status_url": reverse(
-                "datahub:version_status",
-                kwargs={
-                    "slug": territory.slug,
-                    "dataset": found.slug,
-                    "resource": item.uid,
-                    "number": version.number,
-                },
-            ),
-        },
-    )
+    return {
+        "dataset": found,
+        "resource": item,
+        "version": version,
+        "running": version.status in (VersionStatus.QUEUED, VersionStatus.LOADING),
+        "errors": (report.get("errors") or [])[:500],
+        "error_count": report.get("error_count", len(report.get("errors") or [])),
+        "warnings": report.get("warnings") or [],
+        "formulas": report.get("formulas") or [],
+        "status_url": space.url("version_status", found.slug, item.uid, version.number),
+    }
 
 
-@territory_permission_required(SPACE)
-def version(request, territory, dataset, resource, number):
+@in_space(SPACE)
+def version(request, space, dataset, resource, number):
     """A load: its progress while it runs, then its report (by row and column)."""
-    _d, _r, _v, context = _version_context(request, territory, dataset, resource, number)
-    return render(
-        request, "datahub/publisher/version.html", admin_context(request, territory, **context)
-    )
+    context = _version_context(request, space, dataset, resource, number)
+    return render(request, "datahub/publisher/version.html", space.context(request, **context))
 
 
-@territory_permission_required(SPACE)
-def version_status(request, territory, dataset, resource, number):
+@in_space(SPACE)
+def version_status(request, space, dataset, resource, number):
     """The progress block alone, polled by htmx; once the load is over, the whole page is
     reloaded (HX-Refresh) to show the report."""
-    _d, _r, _v, context = _version_context(request, territory, dataset, resource, number)
+    context = _version_context(request, space, dataset, resource, number)
     if not context["running"] and request.headers.get("HX-Request"):
         response = HttpResponse("")
         response["HX-Refresh"] = "true"
         return response
-    return render(request, "datahub/publisher/_progress.html", context)
+    return render(request, "datahub/publisher/_progress.html", {**context, "space": space})
 
 
 @require_POST
-@territory_permission_required(SPACE)
-def rollback(request, territory, dataset, resource, number):
-    found = _dataset(request, territory, dataset)
+@in_space(SPACE)
+def rollback(request, space, dataset, resource, number):
+    found = _dataset(request, space, dataset)
     item = _resource(request, found, resource)
     try:
         services.rollback(request.user, item, number)
@@ -431,6 +518,4 @@ def rollback(request, territory, dataset, resource, number):
         messages.error(request, f"{error.title}. {error.detail}")
     else:
         messages.success(request, _("Version %(n)d is served again.") % {"n": number})
-    return redirect(
-        "datahub:manage_resource", slug=territory.slug, dataset=found.slug, resource=item.uid
-    )
+    return redirect(space.url("manage_resource", found.slug, item.uid))
