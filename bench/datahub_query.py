@@ -451,7 +451,12 @@ def raw_copy_export(dsn: str, rows: int, row_count: int) -> dict:
 
 
 def run(
-    rows: int | None = None, rounds: int = 40, keep: bool = False, reuse: str = "", log=log
+    rows: int | None = None,
+    rounds: int = 40,
+    keep: bool = False,
+    reuse: str = "",
+    log=log,
+    exports_too: bool = True,
 ) -> dict:
     import psycopg
 
@@ -487,7 +492,7 @@ def run(
         queries, cached_p50 = measure_queries(dsn, table_spec, rounds)
         load_after = Path("/proc/loadavg").read_text().split()[0]
         exports = []
-        for size in sorted({min(100_000, n), min(500_000, n), n}):
+        for size in sorted({min(100_000, n), min(500_000, n), n}) if exports_too else []:
             log(f"export of {size} rows ...")
             out = subprocess.run(
                 [
@@ -600,6 +605,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
     parser.add_argument("--reuse", default="", help="measure on a database kept by --keep")
     parser.add_argument("--json", default="", help="also write the raw figures to this file")
+    parser.add_argument("--no-exports", action="store_true", help="measure the queries only")
     parser.add_argument("--export-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -608,7 +614,13 @@ def main():
         sys.path.insert(0, str(ROOT))
         print(json.dumps(export_child(args.dsn, args.n, args.export_child)))
         return
-    result = run(rows=args.rows, rounds=args.rounds, keep=args.keep, reuse=args.reuse)
+    result = run(
+        rows=args.rows,
+        rounds=args.rounds,
+        keep=args.keep,
+        reuse=args.reuse,
+        exports_too=not args.no_exports,
+    )
     print(report(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, default=str))

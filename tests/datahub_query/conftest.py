@@ -196,3 +196,14 @@ def served(table, monkeypatch, settings):
     settings.DATAHUB_QUERY_RATE_PER_MINUTE = 100_000
     settings.DATAHUB_EXPORTS_DIR = None
     return table
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit():
+    """The query API's rate limit keeps per-process counts: each test starts without them
+    (the shared counters in the database cache are rolled back with the test)."""
+    from metropole.datahub.api_records import _LIMIT
+
+    _LIMIT.forget()
+    yield
+    _LIMIT.forget()
