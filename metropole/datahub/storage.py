@@ -66,6 +66,14 @@ def create_table(version, columns: list[dict], geolocated: bool) -> None:
         cursor.execute(f"CREATE TABLE {table_ref(version)} ({', '.join(parts)})")
 
 
+def add_column(version, sql_name: str, type_: str) -> None:
+    """A nullable column added to the version's table (no rewrite: the rows already
+    there hold NULL)."""
+    types = PG_TYPES if is_postgresql() else SQLITE_TYPES
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table_ref(version)} ADD COLUMN {_q(sql_name)} {types[type_]}")
+
+
 def column_names(columns: list[dict], geolocated: bool) -> list[str]:
     return ["_id", *(c["sql_name"] for c in columns), *(("_lon", "_lat") if geolocated else ())]
 
@@ -73,14 +81,19 @@ def column_names(columns: list[dict], geolocated: bool) -> list[str]:
 class Writer:
     """Appends Arrow tables (physical column names) to a version's table.
 
-    PostgreSQL: one `COPY ... FROM STDIN (FORMAT csv)` for the whole load, fed from a
-    queue by psycopg's writer thread, so converting the next batch overlaps with sending
-    this one. SQLite: `executemany` per batch (the caller holds one transaction)."""
+    PostgreSQL: `COPY ... FROM STDIN (FORMAT csv)`, fed from a queue by psycopg's writer
+    thread, so converting the next batch overlaps with sending this one. With
+    `connections=2` (a load outside any transaction: the table is visible to another
+    session) the batches alternate between Django's connection and a second one, so two
+    server processes parse and store rows at the same time. SQLite: `executemany`, one
+    transaction per batch."""
 
-    def __init__(self, version, names: list[str]):
+    def __init__(self, version, names: list[str], connections: int = 1):
         self.version = version
         self.names = names
-        self._copy = None
+        self.connections = connections
+        self._copies: list = []  # (copy, copy context, cursor context, own connection)
+        self._turn = 0
 
     def __enter__(self):
         return self
@@ -88,14 +101,25 @@ class Writer:
     def _open(self):
         from psycopg.copy import QueuedLibpqWriter
 
-        self._cursor_context = connection.cursor()
-        cursor = self._cursor_context.__enter__().cursor
         listed = ", ".join(_q(n) for n in self.names)
-        self._copy_context = cursor.copy(
-            f"COPY {table_ref(self.version)} ({listed}) FROM STDIN (FORMAT csv)",
-            writer=QueuedLibpqWriter(cursor),
-        )
-        self._copy = self._copy_context.__enter__()
+        sql = f"COPY {table_ref(self.version)} ({listed}) FROM STDIN (FORMAT csv)"
+        count = self.connections if not connection.in_atomic_block else 1
+        for index in range(count):
+            own = None
+            if index == 0:
+                cursor_context = connection.cursor()
+                cursor = cursor_context.__enter__().cursor
+            else:
+                own = connection.get_new_connection(connection.get_connection_params())
+                own.autocommit = True
+                cursor_context = own.cursor()
+                cursor = cursor_context.__enter__()
+            copy_context = cursor.copy(sql, writer=QueuedLibpqWriter(cursor))
+            self._copies.append((copy_context.__enter__(), copy_context, cursor_context, own))
+
+    @property
+    def _copy(self):  # kept for callers that test whether a COPY runs
+        return self._copies[0][0] if self._copies else None
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -103,30 +127,41 @@ class Writer:
         if table.column_names != self.names:
             table = table.select(self.names)
         if is_postgresql():
-            if self._copy is None:
+            if not self._copies:
                 self._open()
             buffer = io.BytesIO()
             pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False))
-            self._copy.write(buffer.getvalue())
+            copy = self._copies[self._turn % len(self._copies)][0]
+            self._turn += 1
+            copy.write(buffer.getvalue())
             return
         arrays = [_sqlite_values(column) for column in table.columns]
         placeholders = ", ".join("?" for _ in arrays)
         listed = ", ".join(_q(n) for n in self.names)
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:  # one commit per batch
             cursor.executemany(
                 f"INSERT INTO {table_ref(self.version)} ({listed}) VALUES ({placeholders})",
                 zip(*arrays, strict=True),
             )
 
     def pause(self, *exc) -> None:
-        """End the running COPY (the connection is needed for something else)."""
-        if self._copy is not None:
-            copy_context, cursor_context = self._copy_context, self._cursor_context
-            self._copy = self._copy_context = self._cursor_context = None
+        """End the running COPYs (the connection is needed for something else)."""
+        copies, self._copies = self._copies, []
+        exc = exc or (None, None, None)
+        failure = None
+        for _copy, copy_context, cursor_context, own in copies:
             try:
-                copy_context.__exit__(*(exc or (None, None, None)))
+                try:
+                    copy_context.__exit__(*exc)
+                finally:
+                    cursor_context.__exit__(*exc)
+            except Exception as error:  # noqa: BLE001 - every COPY is ended, the first error raised
+                failure = failure or error
             finally:
-                cursor_context.__exit__(*(exc or (None, None, None)))
+                if own is not None:
+                    own.close()
+        if failure is not None:
+            raise failure
 
     def __exit__(self, *exc):
         self.pause(*exc)

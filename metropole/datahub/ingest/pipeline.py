@@ -29,6 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from metropole.core.conf import setting
+
 from .. import storage
 from ..models import (
     InvalidRows,
@@ -76,6 +78,13 @@ class Report:
             self.invalid_rows.add(row)
         if len(self.errors) < MAX_REPORTED:
             self.errors.append({"row": row, "column": column, "code": code, "message": message})
+
+    def extend(self, other: "Report") -> None:
+        self.error_count += other.error_count
+        self.by_column.update(other.by_column)
+        self.by_code.update(other.by_code)
+        self.invalid_rows |= other.invalid_rows
+        self.errors.extend(other.errors[: max(0, MAX_REPORTED - len(self.errors))])
 
     def as_dict(self, **extra) -> dict:
         return {
@@ -217,12 +226,23 @@ def _load(version: ResourceVersion) -> None:
             pa.field("_lat", pa.float64()),
         ]
         spool_schema = pa.schema(fields)
+        speculation = None
+        decisions = {h: resource.decision(h) for h in headers}
+        if previous is None and single_pass():
+            speculation = Speculation(version, reader, headers, declared, decisions, spool_path)
         for _attempt in range(2):
             try:
-                total = _spool(version, reader, inferences, spool_path, spool_schema)
+                total = _spool(version, reader, inferences, spool_path, spool_schema, speculation)
                 break
             except RestartCarefully:
                 inferences = [ColumnInference(h) for h in headers]
+                if speculation is not None:
+                    speculation.abandon()
+                    speculation = Speculation(
+                        version, reader, headers, declared, decisions, spool_path
+                    )
+                for field in declared.values():
+                    field.seen = set()
         timings["read"] = round(time.perf_counter() - started, 3)
         decide_started = time.perf_counter()
         for error in reader.structural_errors:
@@ -271,98 +291,38 @@ def _load(version: ResourceVersion) -> None:
                 _("No column left"), _("Every column was removed."), code="no-columns"
             )
 
-        # 3. convert, check and write
-        _progress(version, rows_total=total, rows_done=0, report={"phase": "writing"})
+        # 3. convert, check and write — already done during the read when the types
+        # guessed batch by batch held to the end (PostgreSQL's COPY then overlapped the
+        # read); else from the spool, as a second pass.
         write_started = time.perf_counter()
         timings["decide"] = round(write_started - decide_started, 3)
-        storage.create_table(version, stored, geolocated)
-        next_id = 1
-        if previous is not None:
-            same = [c["sql_name"] for c in previous.stored_columns]
-            if [c["sql_name"] for c in stored] != same or previous.geolocated != geolocated:
-                raise IngestError(
-                    _("Columns differ"),
-                    _("Rows appended to a table must have the same columns as the table."),
-                    code="schema-mismatch",
-                )
-            next_id = storage.copy_rows(previous, version, same, geolocated) + 1
-        reject = version.invalid_rows == InvalidRows.REJECT
-        plain = {
-            c["sql_name"]: inference.plain(c["type"])
-            for c, inference in zip(columns, inferences, strict=True)
-        }
-        written = 0
-        with pa.OSFile(spool_path, "rb") as source:  # read, not mapped: RSS stays flat
-            spool = pa.ipc.open_file(source)
-            atomic = transaction.atomic() if not storage.is_postgresql() else _nullcontext()
-            names = storage.column_names(stored, geolocated)
-            with atomic, storage.Writer(version, names) as writer:
-                for index in range(spool.num_record_batches):
-                    batch = spool.get_batch(index)
-                    rows = batch.column("_row")
-                    invalid = set()
-                    arrays = {}
-                    for column in stored:
-                        raw = batch.column(column["sql_name"])
-                        field = declared.get(column["name"])
-                        converted = convert(
-                            raw,
-                            column["type"],
-                            true_values=field.true_values if field else None,
-                            false_values=field.false_values if field else None,
-                            plain=plain[column["sql_name"]],
-                        )
-                        for position in converted.bad:
-                            invalid.add(position)
-                            report.add(
-                                rows[position].as_py(),
-                                column["name"],
-                                "type-error",
-                                _("“%(value)s” is not a valid %(type)s")
-                                % {
-                                    "value": str(raw[position].as_py())[:100],
-                                    "type": _(TYPE_LABELS[column["type"]]),
-                                },
-                            )
-                        if field is not None:
-                            for position, code, message in table_schema.check(
-                                field, converted.values, raw
-                            ):
-                                invalid.add(position)
-                                report.add(
-                                    rows[position].as_py(),
-                                    column["name"],
-                                    code,
-                                    _("“%(value)s”: %(problem)s")
-                                    % {
-                                        "value": str(raw[position].as_py())[:100],
-                                        "problem": message,
-                                    },
-                                )
-                        arrays[column["sql_name"]] = converted.values
-                    if geolocated:
-                        if reader.geometry_column:
-                            arrays["_lon"] = batch.column("_lon")
-                            arrays["_lat"] = batch.column("_lat")
-                        else:
-                            arrays["_lon"] = _in_range(arrays.get(lon["sql_name"]), 180)
-                            arrays["_lat"] = _in_range(arrays.get(lat["sql_name"]), 90)
-                    if reject and (invalid or report.error_count):
-                        continue  # keep checking, to report every error; write nothing
-                    table = pa.table(arrays)
-                    if invalid:
-                        keep = pa.array([i not in invalid for i in range(len(batch))])
-                        table = table.filter(keep)
-                    ids = pa.array(range(next_id, next_id + table.num_rows), pa.int64())
-                    table = table.add_column(0, "_id", ids)
-                    writer.write(table)
-                    next_id += table.num_rows
-                    written += table.num_rows
-                    if index % 8 == 7:  # the COPY pauses while progress is recorded
-                        writer.pause()
-                        _progress(version, rows_done=written)
+        kept = speculation is not None and speculation.holds(stored, geolocated, lat, lon)
+        if kept:
+            written, next_id = speculation.finish(stored)
+            report.extend(speculation.report)
+            timings["passes"] = 1
+        else:
+            if speculation is not None:
+                speculation.abandon()
+            for field in declared.values():
+                field.seen = set()  # the unique check starts again
+            written, next_id = _second_pass(
+                version,
+                spool_path,
+                columns,
+                stored,
+                inferences,
+                declared,
+                report,
+                geolocated,
+                lat,
+                lon,
+                reader.geometry_column,
+                previous,
+            )
+            timings["passes"] = 2
         timings["write"] = round(time.perf_counter() - write_started, 3)
-        if reject and report.error_count:
+        if version.invalid_rows == InvalidRows.REJECT and report.error_count:
             raise IngestError(
                 _("Load rejected"),
                 _(
@@ -394,12 +354,14 @@ def _load(version: ResourceVersion) -> None:
     make_current(version, rows_done=written)
 
 
-def _spool(version, reader, inferences, spool_path, spool_schema) -> int:
-    """Pass 1: every batch feeds type inference and goes to the spool file; returns the
-    number of rows read."""
+def _spool(version, reader, inferences, spool_path, spool_schema, speculation=None) -> int:
+    """Pass 1: every batch feeds type inference and goes to the spool file (and, while
+    the types guessed so far hold, to the table: see Speculation); returns the number of
+    rows read."""
     total = 0
     _progress(version, rows_total=reader.estimated_rows, rows_done=0, report={"phase": "reading"})
-    with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_file(sink, spool_schema) as spool:
+    batches = 0
+    with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_stream(sink, spool_schema) as spool:
         for batch in reader.batches():
             cleaned = [clean_strings(column) for column in batch.columns]
             for inference, column in zip(inferences, cleaned, strict=True):
@@ -418,8 +380,334 @@ def _spool(version, reader, inferences, spool_path, spool_schema) -> int:
                 )
             )
             total += count
-            _progress(version, rows_done=total)
+            batches += 1
+            if speculation is not None:
+                speculation.write(cleaned, batch, inferences)
+                if not speculation.active or batches % 8 == 0:
+                    # the COPY pauses while progress is recorded
+                    speculation.pause()
+                    _progress(version, rows_done=total)
+            else:
+                _progress(version, rows_done=total)
+    if speculation is not None:
+        speculation.pause()
     return total
+
+
+def single_pass() -> bool:
+    return bool(setting("DATAHUB_SINGLE_PASS", True))
+
+
+def write_connections() -> int:
+    """PostgreSQL sessions a second pass writes through (two server processes parsing
+    rows at once; 1 on a one-core database server)."""
+    return max(1, int(setting("DATAHUB_WRITE_CONNECTIONS", 2)))
+
+
+def _typed_batch(raw_columns, rows, columns, declared, plain, report, geo) -> tuple[dict, set]:
+    """Convert one batch's text columns (sql name -> cleaned strings) to typed arrays and
+    check them against the declared schema; (arrays by sql name, invalid positions).
+    `geo`: None, or ("geometry", lon, lat) / ("columns", lon sql name, lat sql name)."""
+    invalid = set()
+    arrays = {}
+    for column in columns:
+        raw = raw_columns[column["sql_name"]]
+        field = declared.get(column["name"])
+        converted = convert(
+            raw,
+            column["type"],
+            true_values=field.true_values if field else None,
+            false_values=field.false_values if field else None,
+            plain=plain[column["sql_name"]],
+        )
+        for position in converted.bad:
+            invalid.add(position)
+            report.add(
+                rows[position].as_py(),
+                column["name"],
+                "type-error",
+                _("“%(value)s” is not a valid %(type)s")
+                % {
+                    "value": str(raw[position].as_py())[:100],
+                    "type": _(TYPE_LABELS[column["type"]]),
+                },
+            )
+        if field is not None:
+            for position, code, message in table_schema.check(field, converted.values, raw):
+                invalid.add(position)
+                report.add(
+                    rows[position].as_py(),
+                    column["name"],
+                    code,
+                    _("“%(value)s”: %(problem)s")
+                    % {"value": str(raw[position].as_py())[:100], "problem": message},
+                )
+        arrays[column["sql_name"]] = converted.values
+    if geo is not None:
+        kind, lon, lat = geo
+        if kind == "geometry":
+            arrays["_lon"], arrays["_lat"] = lon, lat
+        else:
+            arrays["_lon"] = _in_range(arrays.get(lon), 180)
+            arrays["_lat"] = _in_range(arrays.get(lat), 90)
+    return arrays, invalid
+
+
+def _valid_table(arrays: dict, invalid: set, count: int, next_id: int) -> pa.Table:
+    """The batch's valid rows, numbered from `next_id`."""
+    if not arrays:  # no column has had a value yet: the rows still count
+        return pa.table({"_id": pa.array(range(next_id, next_id + count), pa.int64())})
+    table = pa.table(arrays)
+    if invalid:
+        table = table.filter(pa.array([i not in invalid for i in range(count)]))
+    ids = pa.array(range(next_id, next_id + table.num_rows), pa.int64())
+    return table.add_column(0, "_id", ids)
+
+
+def _second_pass(
+    version,
+    spool_path,
+    columns,
+    stored,
+    inferences,
+    declared,
+    report,
+    geolocated,
+    lat,
+    lon,
+    geometry_column,
+    previous,
+) -> tuple[int, int]:
+    """Pass 2 (when the one-pass write did not hold): the spool, read back batch by batch,
+    converted with the final types, checked and written; (rows written, next _id)."""
+    _progress(version, rows_done=0, report={"phase": "writing"})
+    storage.create_table(version, stored, geolocated)
+    next_id = 1
+    if previous is not None:
+        same = [c["sql_name"] for c in previous.stored_columns]
+        if [c["sql_name"] for c in stored] != same or previous.geolocated != geolocated:
+            raise IngestError(
+                _("Columns differ"),
+                _("Rows appended to a table must have the same columns as the table."),
+                code="schema-mismatch",
+            )
+        next_id = storage.copy_rows(previous, version, same, geolocated) + 1
+    reject = version.invalid_rows == InvalidRows.REJECT
+    plain = {
+        c["sql_name"]: inference.plain(c["type"])
+        for c, inference in zip(columns, inferences, strict=True)
+    }
+    geo = None
+    if geolocated:
+        geo = ("columns", lon["sql_name"], lat["sql_name"]) if not geometry_column else None
+    written = 0
+    with pa.OSFile(spool_path, "rb") as source:  # read, not mapped: RSS stays flat
+        atomic = transaction.atomic() if not storage.is_postgresql() else _nullcontext()
+        names = storage.column_names(stored, geolocated)
+        with atomic, storage.Writer(version, names, connections=write_connections()) as writer:
+            for index, batch in enumerate(pa.ipc.open_stream(source)):
+                if geometry_column:
+                    geo = ("geometry", batch.column("_lon"), batch.column("_lat"))
+                raw = {c["sql_name"]: batch.column(c["sql_name"]) for c in stored}
+                arrays, invalid = _typed_batch(
+                    raw, batch.column("_row"), stored, declared, plain, report, geo
+                )
+                if reject and (invalid or report.error_count):
+                    continue  # keep checking, to report every error; write nothing
+                table = _valid_table(arrays, invalid, len(batch), next_id)
+                writer.write(table)
+                next_id += table.num_rows
+                written += table.num_rows
+                if index % 8 == 7:  # the COPY pauses while progress is recorded
+                    writer.pause()
+                    _progress(version, rows_done=written)
+    return written, next_id
+
+
+class Speculation:
+    """The one-pass write: each batch is converted with the types its values and the
+    previous ones allow, and written at once (on PostgreSQL the server's COPY runs while
+    the next batch is parsed), so the file is read once and the write overlaps the read.
+
+    A column with no value yet is left out of the table until its first value (PostgreSQL
+    and SQLite add a nullable column without rewriting the table; the rows before hold
+    NULL, as they would have). When a column's type changes later in the file (an
+    integer column meets "1.5", a number column meets "n/a") or the rows' geolocation
+    changes, the table is made again with the new types and the batches already read are
+    written again from the spool ("rewind"), when they are few (at most REWIND_ROWS, or
+    REWIND_SHARE of the file's estimated rows). A later surprise, or more than
+    MAX_REWINDS, and the guess is given up: the table is dropped and the classic second
+    pass writes from the spool — the same result, as late as without a guess. `holds`
+    checks the guess against the types decided on every value."""
+
+    MAX_REWINDS = 4
+    REWIND_ROWS = 100_000
+    REWIND_SHARE = 0.125
+
+    def __init__(self, version, reader, headers, declared, decisions, spool_path):
+        self.version = version
+        self.reader = reader
+        self.declared = declared
+        self.spool_path = spool_path
+        self.columns = [
+            {"name": name, "sql_name": f"c{index}"}
+            for index, name in enumerate(headers, start=1)
+            if decisions.get(name) != "removed"
+        ]
+        self.types: dict[str, str] = {}  # sql name -> type in the table
+        self.geo = None  # (lon sql name, lat sql name), "geometry" or None
+        self.report = Report()
+        self.writer = None
+        self.active = bool(self.columns)
+        self.created = False
+        self.next_id = 1
+        self.written = 0
+        self.batches = 0  # batches read so far (spooled)
+        self.rewinds = 0
+        self.rows_read = 0
+        self.rewind_limit = max(
+            self.REWIND_ROWS, int(self.REWIND_SHARE * (reader.estimated_rows or 0))
+        )
+        self.reject = version.invalid_rows == InvalidRows.REJECT
+
+    def _type_now(self, column, inference) -> str | None:
+        name = column["name"]
+        if name == self.reader.geometry_column:
+            return "geometry"
+        if name in self.declared:
+            return self.declared[name].type
+        return inference.result() if inference.non_empty else None
+
+    def _layout(self, inferences):
+        """The columns with a type so far (others have had no value), and the rows'
+        geolocation those types give."""
+        typed = []
+        for column in self.columns:
+            type_ = self._type_now(column, inferences[int(column["sql_name"][1:]) - 1])
+            if type_ is not None:
+                typed.append({**column, "type": type_, "stored": True})
+        if self.reader.geometry_column:
+            return typed, "geometry"
+        lat = _coordinate_column(typed, LAT_HEADER)
+        lon = _coordinate_column(typed, LON_HEADER)
+        return typed, ((lon["sql_name"], lat["sql_name"]) if lat and lon else None)
+
+    def write(self, cleaned, batch, inferences) -> None:
+        """One batch just read (its values already fed to `inferences` and spooled)."""
+        if not self.active:
+            return
+        self.batches += 1
+        before, self.rows_read = self.rows_read, self.rows_read + len(batch)
+        typed, geo = self._layout(inferences)
+        changed = geo != self.geo or any(
+            self.types.get(c["sql_name"], c["type"]) != c["type"] for c in typed
+        )
+        plain = {
+            c["sql_name"]: inferences[int(c["sql_name"][1:]) - 1].plain(c["type"]) for c in typed
+        }
+        if not self.created or changed:
+            if self.created and (self.rewinds >= self.MAX_REWINDS or before > self.rewind_limit):
+                return self.abandon()
+            self._remake(typed, geo, plain, self.batches - 1 if self.created else 0)
+        else:
+            added = [c for c in typed if c["sql_name"] not in self.types]
+            if added:
+                self.pause()
+                for column in added:
+                    storage.add_column(self.version, column["sql_name"], column["type"])
+                    self.types[column["sql_name"]] = column["type"]
+        raw = {c["sql_name"]: cleaned[int(c["sql_name"][1:]) - 1] for c in typed}
+        self._write(raw, batch.rows, batch.lon, batch.lat, typed, plain)
+
+    def _remake(self, typed, geo, plain, replay: int) -> None:
+        """(Re)create the table with these columns, and write the first `replay` batches
+        of the spool again with them."""
+        self.pause()
+        if self.created:
+            self.rewinds += 1
+            storage.drop_table(self.version)
+        storage.create_table(self.version, typed, geo is not None)
+        self.created = True
+        self.types = {c["sql_name"]: c["type"] for c in typed}
+        self.geo = geo
+        self.report = Report()
+        self.next_id, self.written = 1, 0
+        for field in self.declared.values():
+            field.seen = set()  # the unique check starts again
+        if not replay:
+            return
+        with pa.OSFile(self.spool_path, "rb") as source:
+            spool = pa.ipc.open_stream(source)
+            for _index in range(replay):
+                batch = spool.read_next_batch()
+                raw = {c["sql_name"]: batch.column(c["sql_name"]) for c in typed}
+                self._write(
+                    raw,
+                    batch.column("_row"),
+                    batch.column("_lon"),
+                    batch.column("_lat"),
+                    typed,
+                    plain,
+                )
+
+    def _write(self, raw, rows, lon, lat, typed, plain) -> None:
+        count = len(rows)
+        geo = None
+        if self.geo == "geometry":
+            nulls = pa.nulls(count, pa.float64())
+            geo = ("geometry", lon if lon is not None else nulls, lat if lat is not None else nulls)
+        elif self.geo is not None:
+            geo = ("columns", *self.geo)
+        arrays, invalid = _typed_batch(raw, rows, typed, self.declared, plain, self.report, geo)
+        if self.reject and self.report.error_count:
+            return  # the load will be rejected: keep checking, write nothing more
+        table = _valid_table(arrays, invalid, count, self.next_id)
+        if self.writer is None:
+            names = ["_id", *(c["sql_name"] for c in typed)]
+            if self.geo is not None:
+                names += ["_lon", "_lat"]
+            self.writer = storage.Writer(self.version, names)
+        self.writer.write(table)
+        self.next_id += table.num_rows
+        self.written += table.num_rows
+
+    def pause(self) -> None:
+        """End the running COPY (the connection is needed for something else)."""
+        if self.writer is not None:
+            self.writer.pause()
+            self.writer = None
+
+    def abandon(self) -> None:
+        """Give the guess up: stop writing and drop what was written."""
+        self.active = False
+        self.pause()
+        if self.created:
+            storage.drop_table(self.version)
+            self.created = False
+
+    def holds(self, stored, geolocated, lat, lon) -> bool:
+        if not self.active:
+            return False
+        for column in stored:
+            known = self.types.get(column["sql_name"])
+            if known is not None and known != column["type"]:
+                return False
+        if self.geo == "geometry":
+            return geolocated
+        if self.geo is None:
+            return not geolocated
+        return geolocated and self.geo == (lon["sql_name"], lat["sql_name"])
+
+    def finish(self, stored) -> tuple[int, int]:
+        """The columns that never had a value are added; (rows written, next _id)."""
+        self.pause()
+        if not self.created:
+            storage.create_table(self.version, [], self.geo is not None)
+            self.created = True
+        for column in stored:
+            if column["sql_name"] not in self.types:
+                storage.add_column(self.version, column["sql_name"], column["type"])
+        return self.written, self.next_id
 
 
 def _scan_personal_data(columns, spool_path) -> None:
@@ -432,10 +720,8 @@ def _scan_personal_data(columns, spool_path) -> None:
         if c["type"] in ("string", "integer")
     }
     with pa.OSFile(spool_path, "rb") as source:
-        spool = pa.ipc.open_file(source)
         seen = 0
-        for index in range(spool.num_record_batches):
-            batch = spool.get_batch(index)
+        for batch in pa.ipc.open_stream(source):
             for sql_name, scan in scans.items():
                 scan.feed(batch.column(sql_name))
             seen += batch.num_rows
