@@ -1,21 +1,24 @@
-"""The procedures API (/api/procedures/): forms and their definition, submission, my
-requests, a request with its messages, the agent queue and transitions. Same services and
-rules as the pages."""
+"""The procedures API (/api/procedures/): forms and their definition, submission (JSON, or
+multipart with files), my requests, a request with its messages and files, the agent queue
+and transitions. Same services and rules as the pages."""
 
+import json
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from metropole.core.api_auth import SessionAuth, TokenAuth, person_auth
-from metropole.core.exceptions import PermissionDenied
+from metropole.core.exceptions import BadRequest, NotFound, PermissionDenied
 from metropole.core.queries import current_metropole, territory_by_code
 from metropole.core.rules import require_perm
 
 from . import engine, queries, services
-from .models import Team
+from .models import Attachment, FieldKind, Team
 
 router = Router(tags=["procedures"])
 
@@ -101,8 +104,8 @@ class SubmitIn(Schema):
         ...,
         description=(
             "Answers by field key: text, a list for several choices, an object "
-            "{street, commune (INSEE), lat, lon} for an address. Files are sent through the "
-            "pages, not this endpoint."
+            "{street, commune (INSEE), lat, lon} for an address. Files: use "
+            "`POST /forms/{slug}/requests/multipart`."
         ),
     )
     email: str = Field("", description="Needed without an account: the tracking link goes there")
@@ -149,6 +152,72 @@ def submit(request, slug: str, payload: SubmitIn):
         payload.answers,
         email=payload.email,
         phone=payload.phone,
+        base_url=request.build_absolute_uri("/")[:-1],
+    )
+    return Status(201, _submitted(request, obj))
+
+
+@router.post(
+    "/forms/{slug}/requests/multipart",
+    response={201: SubmittedOut},
+    auth=[TokenAuth(), SessionAuth(csrf=True), _anonymous],
+    url_name="procedures_submit_multipart",
+    summary="Send a request with its files (multipart/form-data)",
+    description=(
+        "The same as `POST /forms/{slug}/requests`, as `multipart/form-data`: the part "
+        "`answers` holds the answers as JSON text, and each file field's file is a part named "
+        "by the field's key (see `GET /forms/{slug}`, kind `file`). Files: PDF, JPEG or PNG, "
+        "recognised by their content (the name's extension must agree), at most "
+        "`PROCEDURES_MAX_UPLOAD_BYTES` (5 MB by default). Invalid answers or files give 400 "
+        "with `errors`: [{field, page, message}]; nothing is kept."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["answers"],
+                        "properties": {
+                            "answers": {"type": "string", "description": "JSON object"},
+                            "email": {"type": "string"},
+                            "phone": {"type": "string"},
+                        },
+                        "additionalProperties": {"type": "string", "format": "binary"},
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+def submit_multipart(request, slug: str):
+    form = queries.published_form(current_metropole(), slug)
+    try:
+        answers = json.loads(request.POST.get("answers", ""))
+    except json.JSONDecodeError as error:
+        raise BadRequest(
+            "Invalid answers",
+            f"The part “answers” is not JSON: {error.msg} (column {error.colno}).",
+            field="answers",
+        ) from None
+    if not isinstance(answers, dict):
+        raise BadRequest("Invalid answers", "“answers” must be a JSON object.", field="answers")
+    file_keys = {f.key for f in form.fields.all() if f.kind == FieldKind.FILE}
+    unknown = sorted(set(request.FILES) - file_keys)
+    if unknown:
+        raise BadRequest(
+            "Unknown file field",
+            f"No file field has the key {', '.join(unknown)}.",
+            field=unknown[0],
+        )
+    answers.update({key: request.FILES[key] for key in request.FILES})
+    obj = services.submit_answers(
+        request.user,
+        form,
+        answers,
+        email=request.POST.get("email", ""),
+        phone=request.POST.get("phone", ""),
         base_url=request.build_absolute_uri("/")[:-1],
     )
     return Status(201, _submitted(request, obj))
@@ -286,6 +355,13 @@ def transitions(request, code: str):
 
 class TransitionIn(Schema):
     index: int = Field(..., description="Index of the transition (see GET …/transitions)")
+    to: str = Field(
+        "",
+        description=(
+            "The status it leads to, as GET …/transitions said: if the workflow was changed "
+            "meanwhile and the index now means another step, 409 instead of taking it"
+        ),
+    )
 
 
 @router.post(
@@ -298,7 +374,11 @@ class TransitionIn(Schema):
 def take_transition(request, code: str, payload: TransitionIn):
     obj = queries.request_by_code(code)
     return services.take_transition(
-        request.user, obj, payload.index, base_url=request.build_absolute_uri("/")[:-1]
+        request.user,
+        obj,
+        payload.index,
+        base_url=request.build_absolute_uri("/")[:-1],
+        expected_to=payload.to,
     )
 
 
@@ -342,3 +422,107 @@ def agent_queue(
     )
     rows, cursor = queries.keyset_page(qs, after or None, limit)
     return QueueOut(items=rows, next=cursor)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    field: str = Field(..., description="Key of the file field, empty for a file sent later")
+    filename: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+    url: str = Field(..., description="Where to download it (same authentication)")
+
+    @staticmethod
+    def resolve_id(obj):
+        return obj.pk
+
+    @staticmethod
+    def resolve_field(obj):
+        return obj.field_key
+
+    @staticmethod
+    def resolve_url(obj, context):
+        return context["request"].build_absolute_uri(
+            reverse(
+                "api:procedures_attachment",
+                kwargs={"code": obj.request.code, "attachment_id": obj.pk},
+            )
+        )
+
+
+def _viewable(request, code: str):
+    obj = queries.request_by_code(code)
+    if not request.user.has_perm("procedures.view_request", obj):
+        raise PermissionDenied("Not allowed", "You cannot see this request.")
+    return obj
+
+
+@router.get(
+    "/requests/{code}/attachments",
+    response=list[AttachmentOut],
+    auth=person_auth,
+    url_name="procedures_attachments",
+    summary="The files of a request (the citizen's own request, or one the agent handles)",
+)
+def attachment_list(request, code: str):
+    obj = _viewable(request, code)
+    return list(obj.attachments.select_related("request"))
+
+
+@router.get(
+    "/requests/{code}/attachments/{attachment_id}",
+    auth=person_auth,
+    url_name="procedures_attachment",
+    summary="Download a file of a request",
+    description="The file itself, with its content type, as an attachment; never cached.",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file",
+                "content": {
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
+)
+def attachment_download(request, code: str, attachment_id: int):
+    obj = _viewable(request, code)
+    item = get_object_or_404(Attachment, pk=attachment_id, request=obj)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound("File gone", "This file is no longer stored.") from None
+    response = FileResponse(
+        handle, content_type=item.content_type, as_attachment=True, filename=item.filename
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.post(
+    "/requests/{code}/attachments",
+    response={201: AttachmentOut},
+    auth=person_auth,
+    url_name="procedures_attachment_add",
+    summary="Send a file about a request (multipart/form-data: `file`, optional `text`)",
+    description=(
+        "The citizen of an open request, or an agent handling it, adds a file (PDF, JPEG or "
+        "PNG, recognised by its content, at most `PROCEDURES_MAX_UPLOAD_BYTES`); it is told in "
+        "the history. 400 names the fault (`field`: file or text), 409 if the request is "
+        "closed."
+    ),
+)
+def attachment_add(request, code: str, file: File[UploadedFile], text: Form[str] = ""):
+    obj = _viewable(request, code)
+    as_citizen = obj.user_id == request.user.pk
+    attachment = services.add_document(request.user, obj, file, text=text, as_citizen=as_citizen)
+    return Status(201, attachment)

@@ -18,6 +18,12 @@ def max_bytes() -> int:
     return int(setting("PROCEDURES_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 
 
+def max_mb() -> float | int:
+    """The limit in MB, as people read it (5, or 2.5)."""
+    value = round(max_bytes() / 1048576, 1)
+    return int(value) if value == int(value) else value
+
+
 def sniff(head: bytes) -> str | None:
     for signature, content_type, _extensions in SIGNATURES:
         if head.startswith(signature):

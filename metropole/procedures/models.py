@@ -264,6 +264,11 @@ class Request(models.Model):
         return self.form.workflow.status_label(self.status)
 
     @property
+    def documents(self):
+        """Files sent after the request (not answers of the form's file fields)."""
+        return [a for a in self.attachments.all() if not a.field_key]
+
+    @property
     def public_status_label(self) -> str:
         if self.is_draft:
             return str(_("draft"))

@@ -347,6 +347,9 @@ def submit_answers(
     )
     fields = _form_fields(form)
     pages = engine.pages_of(form, fields)
+    # A file answer is an uploaded file, never a value naming a stored one.
+    file_keys = {f.key for f in fields if f.kind == FieldKind.FILE}
+    raw = {k: v for k, v in raw.items() if k not in file_keys or hasattr(v, "read")}
     values, errors = engine.clean_fields(
         fields,
         raw,
@@ -356,11 +359,16 @@ def submit_answers(
     )
     if errors:
         raise InvalidAnswers(errors, {f.key: f.label for f in fields})
-    request.data = {k: v for k, v in values.items() if v is not None}
+    # Uploaded files are stored once the request exists (below); their answer is then a
+    # reference to the stored file.
+    request.data = {k: v for k, v in values.items() if v is not None and not hasattr(v, "read")}
     _set_contact(request, email or (actor.email if request.user_id else ""), phone)
     request.save()
     _store_files(request, fields, raw, request.data, errors, pages)
     if errors:
+        # The transaction is rolled back; files already written must not stay behind.
+        for attachment in request.attachments.all():
+            attachment.file.delete(save=False)
         raise InvalidAnswers(errors, {f.key: f.label for f in fields})
     return _enter_workflow(actor, request, base_url)
 
@@ -693,6 +701,54 @@ def post_message(actor, request: Request, text: str, *, as_citizen: bool, base_u
             base_url,
         )
     return event
+
+
+@transaction.atomic
+def add_document(actor, request: Request, upload, *, text: str = "", as_citizen: bool):
+    """A file sent after the request (a document the service asked for, a scan received by
+    post): same checks as the form's files, kept with the request's attachments and told in
+    its history. The citizen's way in (account, tracking link) is checked by the caller, as
+    for messages; an agent needs to handle the request."""
+    if as_citizen:
+        if request.is_closed or request.is_draft or request.anonymised_at:
+            raise Conflict(_("Request closed"), _("This request is closed; files are off."))
+    else:
+        require_perm(actor, "procedures.handle_request", request)
+    if upload is None:
+        raise BadRequest(_("No file"), _("Choose a file first."), field="file")
+    try:
+        content_type = attachments.check(upload)
+    except ValueError as error:
+        raise BadRequest(_("File refused"), str(error), field="file") from None
+    text = (text or "").strip()
+    if len(text) > engine.MAX_TEXTAREA:
+        raise BadRequest(_("Message too long"), _("At most 10,000 characters."), field="text")
+    attachment = Attachment(
+        request=request,
+        field_key="",
+        filename=(upload.name or "file")[-200:],
+        content_type=content_type,
+        size=upload.size,
+    )
+    attachment.file.save("upload", upload, save=False)
+    attachment.save()
+    line = _("File sent: %(name)s") % {"name": attachment.filename}
+    RequestEvent.objects.create(
+        request=request,
+        actor=actor if actor.is_authenticated else None,
+        by_citizen=as_citizen,
+        kind=EventKind.MESSAGE,
+        text=f"{text}\n\n{line}" if text else line,
+    )
+    audit(
+        actor if actor.is_authenticated else None,
+        "procedures.document_added",
+        request.territory,
+        request,
+        code=request.code,
+        size=attachment.size,
+    )
+    return attachment
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from metropole.core.queries import metropole_communes, territory_by_code
 from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
-from . import engine, queries, services
+from . import attachments, engine, queries, services
 from .models import Channel, Form, Request, Team
 from .views_citizen import _base_url, answers_for_display, bound_fields, raw_answers
 
@@ -180,6 +180,11 @@ def handle(request, code):
             elif action == "comment":
                 services.add_comment(request.user, obj, request.POST.get("text", ""))
                 messages.success(request, _("Comment added."))
+            elif action == "document":
+                services.add_document(
+                    request.user, obj, request.FILES.get("file"), as_citizen=False
+                )
+                messages.success(request, _("File added to the request."))
             elif action == "message":
                 services.post_message(
                     request.user,
@@ -203,6 +208,7 @@ def handle(request, code):
             answers=answers_for_display(obj),
             events=queries.visible_events(obj, for_agent=True),
             transitions=services.available_transitions(request.user, obj),
+            max_mb=attachments.max_mb(),
             teams=Team.objects.filter(territory=obj.territory),
             team_members=[m for m in obj.team.members.all() if m.pk != request.user.pk]
             if obj.team_id

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from metropole.core.exceptions import PermissionDenied, PlatformError
 from metropole.core.queries import basemap, current_metropole, metropole_communes
 
-from . import engine, queries, services
+from . import attachments, engine, queries, services
 from .models import Attachment, FieldKind, Request
 
 SESSION_DRAFTS = "procedures_drafts"
@@ -265,14 +265,20 @@ def status(request, code):
     if obj.is_draft:
         return redirect("procedures:draft_page", pk=obj.pk, page=1)
     if request.method == "POST":
+        upload = request.FILES.get("file")
         try:
-            services.post_message(
-                request.user,
-                obj,
-                request.POST.get("text", ""),
-                as_citizen=True,
-                base_url=_base_url(request),
-            )
+            if upload is not None:
+                services.add_document(
+                    request.user, obj, upload, text=request.POST.get("text", ""), as_citizen=True
+                )
+            else:
+                services.post_message(
+                    request.user,
+                    obj,
+                    request.POST.get("text", ""),
+                    as_citizen=True,
+                    base_url=_base_url(request),
+                )
         except PlatformError as exc:
             messages.error(request, exc.detail or exc.title)
         else:
@@ -285,6 +291,7 @@ def status(request, code):
             "req": obj,
             "answers": answers_for_display(obj),
             "events": queries.visible_events(obj, for_agent=False),
+            "max_mb": attachments.max_mb(),
             "pending_question": obj.events.filter(kind="info_requested", answered_at__isnull=True)
             .order_by("-at")
             .first(),

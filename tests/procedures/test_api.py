@@ -113,3 +113,116 @@ def test_queue_is_paged_by_cursor_and_scoped(client, procedure, people):
     assert client.get(url, **token_for(people["roubaix"])).status_code == 403
     assert client.get(url).status_code == 401
     assert client.get(f"{url}?after=yesterday", **agent).status_code == 400
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_files_through_the_api_same_checks_and_permissions(client, procedure, people, lille):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from metropole.core.models import Role
+
+    url = "/api/procedures/forms/birth-certificate/requests/multipart"
+    citizen = token_for(people["citizen"])
+    # A file named like a PDF that is not one: refused by its content, nothing stored.
+    response = client.post(
+        url,
+        {
+            "answers": json.dumps(answers()),
+            "proof": SimpleUploadedFile("proof.pdf", b"MZ\x90\x00 not a pdf"),
+        },
+        **citizen,
+    )
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["proof"]
+    assert not Request.objects.exists()
+    # A part that is no file field of the form.
+    response = client.post(
+        url,
+        {"answers": json.dumps(answers()), "photo": SimpleUploadedFile("a.pdf", PDF)},
+        **citizen,
+    )
+    assert response.status_code == 400 and response.json()["field"] == "photo"
+    # A JSON answer cannot point at a file stored for someone else.
+    response = post(
+        client,
+        "/api/procedures/forms/birth-certificate/requests",
+        {"answers": answers(proof={"attachment": 1, "name": "theirs.pdf"})},
+        **citizen,
+    )
+    assert "proof" not in Request.objects.get(code=response.json()["code"]).data
+    # A real PDF goes with the answers.
+    response = client.post(
+        url,
+        {"answers": json.dumps(answers()), "proof": SimpleUploadedFile("acte.pdf", PDF)},
+        **citizen,
+    )
+    assert response.status_code == 201, response.content
+    code = response.json()["code"]
+    files = client.get(f"/api/procedures/requests/{code}/attachments", **citizen).json()
+    assert [(f["field"], f["filename"], f["content_type"]) for f in files] == [
+        ("proof", "acte.pdf", "application/pdf")
+    ]
+    download = client.get(files[0]["url"], **citizen)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
+    assert download["Cache-Control"] == "private, no-store"
+    # The citizen sends a further file; the handling agent reads both; others cannot.
+    response = client.post(
+        f"/api/procedures/requests/{code}/attachments",
+        {"file": SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 40), "text": "Here"},
+        **citizen,
+    )
+    assert response.status_code == 201 and response.json()["field"] == ""
+    request = Request.objects.get(code=code)
+    assert request.events.filter(by_citizen=True, text__contains="scan.png").exists()
+    agent = token_for(people["agent"])
+    files = client.get(f"/api/procedures/requests/{code}/attachments", **agent).json()
+    assert [f["filename"] for f in files] == ["acte.pdf", "scan.png"]
+    assert client.get(files[1]["url"], **agent).status_code == 200
+    for intruder in (people["other"], people["roubaix"]):
+        headers = token_for(intruder)
+        assert client.get(files[0]["url"], **headers).status_code == 403
+        assert (
+            client.get(f"/api/procedures/requests/{code}/attachments", **headers).status_code == 403
+        )
+        response = client.post(
+            f"/api/procedures/requests/{code}/attachments",
+            {"file": SimpleUploadedFile("x.pdf", PDF)},
+            **headers,
+        )
+        assert response.status_code == 403
+    assert client.get(files[0]["url"]).status_code == 401
+    # Too large: refused with the limit; the type is checked on the content.
+    from django.test import override_settings
+
+    with override_settings(PROCEDURES_MAX_UPLOAD_BYTES=100):
+        response = client.post(
+            f"/api/procedures/requests/{code}/attachments",
+            {"file": SimpleUploadedFile("big.pdf", PDF + b"0" * 200)},
+            **citizen,
+        )
+    assert response.status_code == 400 and response.json()["field"] == "file"
+    assert "too large" in response.json()["detail"]
+    # Closed: no more files from the citizen.
+    Request.objects.filter(pk=request.pk).update(closed_at=request.submitted_at)
+    response = client.post(
+        f"/api/procedures/requests/{code}/attachments",
+        {"file": SimpleUploadedFile("late.pdf", PDF)},
+        **citizen,
+    )
+    assert response.status_code == 409
+    assert request.attachments.count() == 2
+    assert Role  # the agents above are members of their commune
+
+
+def test_openapi_documents_the_file_endpoints(client):
+    schema = client.get("/api/openapi.json").json()
+    paths = schema["paths"]
+    multipart = paths["/api/procedures/forms/{slug}/requests/multipart"]["post"]
+    assert "multipart/form-data" in multipart["requestBody"]["content"]
+    add = paths["/api/procedures/requests/{code}/attachments"]["post"]
+    body = add["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert "file" in json.dumps(body) or "$ref" in json.dumps(body)
+    download = paths["/api/procedures/requests/{code}/attachments/{attachment_id}"]["get"]
+    assert "application/pdf" in download["responses"]["200"]["content"]

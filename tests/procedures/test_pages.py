@@ -399,3 +399,33 @@ def test_demo_is_idempotent_and_linked_from_the_catalogue(client, lille, commune
     assert response.status_code == 302
     form.refresh_from_db()
     assert form.deadline_days == 12 and form.service == service
+
+
+def test_a_file_sent_after_the_request_from_either_side(client, procedure, people):
+    request = services.submit_answers(people["citizen"], procedure["form"], answers())
+    client.force_login(people["citizen"])
+    url = f"/demarches/suivi/{request.code}/"
+    page = client.get(url).content.decode()
+    assert 'enctype="multipart/form-data"' in page and "5 MB at most" in page
+    bad = client.post(url, {"text": "", "file": SimpleUploadedFile("x.png", PDF)}, follow=True)
+    assert "does not match its content" in bad.content.decode()
+    client.post(url, {"text": "The document", "file": SimpleUploadedFile("doc.pdf", PDF)})
+    document = request.attachments.get()
+    assert document.field_key == "" and document.filename == "doc.pdf"
+    page = client.get(url).content.decode()
+    assert "Files sent afterwards" in page and f"/fichiers/{document.pk}/" in page
+    # The agent handling it adds a scan received by post; another commune's agent cannot.
+    client.force_login(people["agent"])
+    client.post(
+        f"/demarches/gestion/demandes/{request.code}/",
+        {"action": "document", "file": SimpleUploadedFile("scan.jpg", b"\xff\xd8\xff" + b"1" * 30)},
+    )
+    assert sorted(request.attachments.values_list("filename", flat=True)) == ["doc.pdf", "scan.jpg"]
+    assert client.get(f"/demarches/suivi/{request.code}/fichiers/{document.pk}/").status_code == 200
+    client.force_login(people["roubaix"])
+    response = client.post(
+        f"/demarches/gestion/demandes/{request.code}/",
+        {"action": "document", "file": SimpleUploadedFile("x.pdf", PDF)},
+    )
+    assert response.status_code == 403 and request.attachments.count() == 2
+    assert client.get(f"/demarches/suivi/{request.code}/fichiers/{document.pk}/").status_code == 403
