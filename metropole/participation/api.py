@@ -48,6 +48,8 @@ class ComponentOut(Schema):
     id: int
     kind: str
     title: str
+    position: int
+    phase_id: int | None = Field(description="The only phase that opens it; null: every phase")
     settings: dict
     open_actions: list[str] = Field(description="Actions open now (by phase), for anyone eligible")
 
@@ -115,6 +117,23 @@ class PhaseIn(Schema):
     actions: list[str] = []
 
 
+class ComponentIn(Schema):
+    kind: str = Field(description="proposals, survey, budget, meetings, results or debates")
+    title: str
+    phase_id: int | None = None
+    settings: dict = Field(default={}, description="Rules of the tool (see the documentation)")
+
+
+class ComponentPatch(Schema):
+    title: str | None = None
+    phase_id: int | None = Field(None, description="null: every phase opens it")
+    settings: dict | None = None
+
+
+class PositionIn(Schema):
+    position: int = Field(description="0 = first")
+
+
 class ProposalOut(Schema):
     id: int
     title: str
@@ -126,6 +145,7 @@ class ProposalOut(Schema):
     latitude: float | None
     longitude: float | None
     commune_code: str | None
+    merged_into_id: int | None
     created_at: datetime
     is_demo: bool
 
@@ -151,7 +171,91 @@ class CommentOut(Schema):
     parent_id: int | None
     body: str
     depth: int
+    stance: str = Field(description="Arguments of a debate: for, against or neutral")
     created_at: datetime
+    edited_at: datetime | None
+
+
+class CommentPatch(Schema):
+    body: str
+
+
+class VersionOut(Schema):
+    body: str
+    created_at: datetime
+
+
+class ArgumentIn(Schema):
+    body: str
+    stance: str = Field("", description="for, against or neutral (not for a reply)")
+    parent_id: int | None = None
+
+
+class DebateIn(Schema):
+    title: str
+    start: datetime
+    end: datetime
+    description: str = ""
+    meeting_id: int | None = None
+
+
+class DebateOut(Schema):
+    id: int
+    component_id: int
+    title: str
+    description: str
+    start: datetime
+    end: datetime
+    meeting_id: int | None
+    is_open: bool
+    conclusion: str
+    concluded_at: datetime | None
+    arguments_for: int
+    arguments_against: int
+    arguments_neutral: int
+    is_demo: bool
+
+    @staticmethod
+    def resolve_is_open(obj):
+        return obj.is_open()
+
+    @staticmethod
+    def resolve_arguments_for(obj):
+        return _stance_count(obj, "for")
+
+    @staticmethod
+    def resolve_arguments_against(obj):
+        return _stance_count(obj, "against")
+
+    @staticmethod
+    def resolve_arguments_neutral(obj):
+        return _stance_count(obj, "neutral")
+
+
+def _stance_count(debate, stance: str) -> int:
+    """Visible arguments of one side (annotated by queries.debates, else counted)."""
+    annotated = getattr(debate, f"n_{stance}", None)
+    if annotated is not None:
+        return annotated
+    return debate.arguments.filter(is_hidden=False, parent__isnull=True, stance=stance).count()
+
+
+class ConclusionIn(Schema):
+    conclusion: str
+
+
+class MergeIn(Schema):
+    proposal_ids: list[int] = Field(description="Proposals merged into this one")
+    note: str = ""
+
+
+class ResidenceOut(Schema):
+    postal_code: str | None
+    commune_code: str | None
+    commune_name: str | None
+    birth_year: int | None
+    source: str | None = Field(description="declared, franceconnect, or null (account's commune)")
+    verified: bool
 
 
 class AnswerIn(Schema):
@@ -249,6 +353,57 @@ def phase_create(request, slug: str, payload: PhaseIn):
     return Status(201, phase)
 
 
+@router.post(
+    "/processes/{slug}/components",
+    response={201: ComponentOut},
+    auth=person_auth,
+    url_name="participation_component_create",
+)
+def component_create(request, slug: str, payload: ComponentIn):
+    """Add a tool to a process by hand (agents of its territory)."""
+    process = queries.process_by_slug(slug)
+    component = services.add_component(
+        request.user,
+        process,
+        kind=payload.kind,
+        title=payload.title,
+        phase=payload.phase_id,
+        settings=payload.settings,
+    )
+    return Status(201, queries.component_by_id(component.pk))
+
+
+@router.patch("/components/{component_id}", response=ComponentOut, auth=person_auth)
+def component_update(request, component_id: int, payload: ComponentPatch):
+    """Rename a tool, tie it to a phase (phase_id null: every phase), change some rules."""
+    component = queries.component_by_id(component_id)
+    given = payload.dict(exclude_unset=True)
+    kwargs = {"title": given.get("title"), "settings": given.get("settings")}
+    if "phase_id" in given:
+        kwargs["phase"] = given["phase_id"]
+    services.update_component(request.user, component, **kwargs)
+    return queries.component_by_id(component_id)
+
+
+@router.put("/components/{component_id}/position", response=list[ComponentOut], auth=person_auth)
+def component_move(request, component_id: int, payload: PositionIn):
+    """Move a tool in its process's list; answers the tools in their new order."""
+    component = queries.component_by_id(component_id)
+    services.move_component(request.user, component, payload.position)
+    process = queries.process_by_slug(component.process.slug)
+    items = list(process.components.all())
+    for c in items:
+        c.process = process
+    return items
+
+
+@router.delete("/components/{component_id}", response={204: None}, auth=person_auth)
+def component_delete(request, component_id: int):
+    """Remove a tool nobody has used yet (409 with the reason otherwise)."""
+    services.remove_component(request.user, queries.component_by_id(component_id))
+    return Status(204, None)
+
+
 @router.get(
     "/components/{component_id}/permissions/{action}", response=RefusalOut, auth=person_auth
 )
@@ -327,6 +482,119 @@ def support(request, proposal_id: int):
 def withdraw_support(request, proposal_id: int):
     services.withdraw_support(request.user, _proposal(proposal_id))
     return Status(204, None)
+
+
+@router.post("/proposals/{proposal_id}/merge", response=ProposalOut, auth=person_auth)
+def merge(request, proposal_id: int, payload: MergeIn):
+    """Merge proposals of the same list into this one (agents): supports move, one per
+    person; followers and comments move; the merged ones point to this one."""
+    target = services.merge_proposals(
+        request.user, _proposal(proposal_id), payload.proposal_ids, note=payload.note
+    )
+    return queries.proposal(target.pk)
+
+
+@router.patch("/comments/{comment_id}", response=CommentOut, auth=person_auth)
+def comment_edit(request, comment_id: int, payload: CommentPatch):
+    """The author edits a comment or an argument within the edit window (history kept)."""
+    return services.edit_comment(request.user, _comment(comment_id), body=payload.body)
+
+
+@router.get("/comments/{comment_id}/versions", response=list[VersionOut])
+def comment_versions(request, comment_id: int):
+    """Earlier texts of a comment, newest first."""
+    return list(_comment(comment_id).versions.all())
+
+
+def _comment(comment_id: int):
+    comment = queries.comment(comment_id)
+    on = comment.on
+    if comment.is_hidden or not on.component.process.is_published:
+        raise NotFound("Unknown comment", f"No visible comment has the id {comment_id}.")
+    if comment.proposal_id and on.is_hidden:
+        raise NotFound("Unknown comment", f"No visible comment has the id {comment_id}.")
+    return comment
+
+
+def _debate(debate_id: int):
+    debate = queries.debate_by_id(debate_id)
+    if not debate.component.process.is_published:
+        raise NotFound("Unknown debate", f"No published debate has the id {debate_id}.")
+    return debate
+
+
+@router.get("/components/{component_id}/debates", response=list[DebateOut])
+def debate_list(request, component_id: int):
+    return queries.debates(_component(component_id, ComponentKind.DEBATES))
+
+
+@router.post("/components/{component_id}/debates", response={201: DebateOut}, auth=person_auth)
+def debate_create(request, component_id: int, payload: DebateIn):
+    """Put a question to debate (agents of the territory)."""
+    component = queries.component_by_id(component_id)
+    if component.kind != ComponentKind.DEBATES:
+        raise NotFound("Wrong component", f"Component {component_id} is not a debates.")
+    debate = services.add_debate(
+        request.user,
+        component,
+        title=payload.title,
+        description=payload.description,
+        start=payload.start,
+        end=payload.end,
+        meeting=payload.meeting_id,
+    )
+    return Status(201, debate)
+
+
+@router.get("/debates/{debate_id}", response=DebateOut)
+def debate_detail(request, debate_id: int):
+    return _debate(debate_id)
+
+
+@router.get("/debates/{debate_id}/arguments", response=list[CommentOut])
+def argument_list(request, debate_id: int):
+    """Arguments and replies in reading order (hidden ones left out)."""
+    return [c for c in queries.comment_tree(_debate(debate_id)) if not c.is_hidden]
+
+
+@router.post("/debates/{debate_id}/arguments", response={201: CommentOut}, auth=person_auth)
+def argument_create(request, debate_id: int, payload: ArgumentIn):
+    debate = _debate(debate_id)
+    parent = None
+    if payload.parent_id:
+        parent = Comment.objects.filter(pk=payload.parent_id).first()
+        if parent is None:
+            raise NotFound("Unknown comment", f"No comment has the id {payload.parent_id}.")
+    return Status(
+        201,
+        services.add_argument(
+            request.user, debate, body=payload.body, stance=payload.stance, parent=parent
+        ),
+    )
+
+
+@router.put("/debates/{debate_id}/conclusion", response=DebateOut, auth=person_auth)
+def debate_conclude(request, debate_id: int, payload: ConclusionIn):
+    """The territory's conclusion; it closes the debate (agents)."""
+    return services.conclude_debate(request.user, _debate(debate_id), payload.conclusion)
+
+
+@router.get("/me/residence", response=ResidenceOut, auth=person_auth)
+def my_residence(request):
+    """Where the platform takes the caller to live, and whether FranceConnect confirmed it
+    (what residents-only tools check)."""
+    from .rules import declaration_of, resident_commune
+
+    declaration = declaration_of(request.user)
+    commune = resident_commune(request.user)
+    return {
+        "postal_code": declaration.postal_code if declaration else None,
+        "commune_code": commune.code if commune else None,
+        "commune_name": commune.name if commune else None,
+        "birth_year": declaration.birth_year if declaration else None,
+        "source": declaration.source if declaration else None,
+        "verified": bool(declaration and declaration.is_verified),
+    }
 
 
 @router.post("/proposals/{proposal_id}/answer", response=ProposalOut, auth=person_auth)
@@ -474,6 +742,7 @@ def dashboard(request, code: str):
         "contributions",
         "proposals",
         "comments",
+        "debate_arguments",
         "survey_responses",
         "votes",
         "supports",

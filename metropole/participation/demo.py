@@ -25,6 +25,7 @@ from .models import (
     BudgetRule,
     Comment,
     ComponentKind,
+    Debate,
     Meeting,
     Process,
     Project,
@@ -363,6 +364,36 @@ def _lille(metropole, people, now):
             capacity=2,
             is_demo=True,
         )
+        meeting = Meeting.objects.filter(component__process=meeting_process).first()
+        debate = Debate.objects.create(
+            component=_component(meeting_process, ComponentKind.DEBATES),
+            title="Quelle « forte dimension éthique » pour le numérique de la métropole ?" + DEMO,
+            description=(
+                "Le Comité métropolitain du numérique se veut « d'abord un lieu de concertation, "
+                "de discussion et de coordination ». Avant la séance ouverte, donnez vos "
+                "arguments : ils seront lus en séance. (Arguments : démo.)"
+            ),
+            start=now - timedelta(days=2),
+            end=now + timedelta(days=14, hours=2),
+            meeting=meeting,
+            is_demo=True,
+        )
+        for person, stance, body in [
+            (
+                people[0],
+                "for",
+                "Que chaque service en ligne garde un accueil humain en mairie.",
+            ),
+            (
+                people[1],
+                "against",
+                "Une charte de plus ne suffit pas : publiez plutôt les données des services.",
+            ),
+            (people[2], "neutral", "Il faudrait d'abord savoir qui siège au comité."),
+        ]:
+            Comment.objects.create(
+                debate=debate, author=person, stance=stance, body=body, is_demo=True
+            )
 
 
 def _grand_paris(metropole, people, now):

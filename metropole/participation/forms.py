@@ -3,7 +3,17 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Action, Blueprint, BudgetRule, ProposalStatus, QuestionKind, ReportReason
+from .models import (
+    COMPONENT_SETTINGS,
+    Action,
+    Blueprint,
+    BudgetRule,
+    ComponentKind,
+    ProposalStatus,
+    QuestionKind,
+    ReportReason,
+    Stance,
+)
 
 
 class ProposalForm(forms.Form):
@@ -50,7 +60,9 @@ class ReportForm(forms.Form):
 class AnswerForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
-        choices=[(v, label) for v, label in ProposalStatus.choices if v != "withdrawn"],
+        choices=[
+            (v, label) for v, label in ProposalStatus.choices if v not in ("withdrawn", "merged")
+        ],
     )
     answer = forms.CharField(label=_("Official answer"), widget=forms.Textarea(attrs={"rows": 4}))
 
@@ -167,15 +179,146 @@ class MeetingForm(forms.Form):
     )
 
 
-class SettingsForm(forms.Form):
-    support_limit = forms.IntegerField(
+SETTING_FIELDS = {
+    "support_limit": lambda: forms.IntegerField(
         label=_("Supports per person (0: no limit)"), min_value=0, required=False
-    )
-    support_threshold = forms.IntegerField(
+    ),
+    "support_threshold": lambda: forms.IntegerField(
         label=_("Supports needed for a proposal to be studied"), min_value=0, required=False
+    ),
+    "edit_minutes": lambda: forms.IntegerField(
+        label=_("Minutes during which authors may edit what they wrote"),
+        min_value=0,
+        required=False,
+    ),
+    "max_image_kb": lambda: forms.IntegerField(
+        label=_("Largest picture accepted (kB)"), min_value=1, required=False
+    ),
+    "residents_only": lambda: forms.BooleanField(label=_("Residents only"), required=False),
+    "verified_residence": lambda: forms.BooleanField(
+        label=_("Residence confirmed by FranceConnect required"), required=False
+    ),
+    "min_age": lambda: forms.IntegerField(
+        label=_("Minimum age (0: none)"), min_value=0, required=False
+    ),
+}
+
+
+class SettingsForm(forms.Form):
+    """The rules of one component: the fields its kind takes (COMPONENT_SETTINGS)."""
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in COMPONENT_SETTINGS.get(kind, ()):
+            self.fields[name] = SETTING_FIELDS[name]()
+
+
+def _phase_choices(process):
+    return [("", _("Every phase of the process (as they open actions)"))] + [
+        (str(p.pk), p.title) for p in process.phases.all()
+    ]
+
+
+class ComponentForm(forms.Form):
+    """Add a tool to a process by hand."""
+
+    kind = forms.ChoiceField(label=_("Kind of tool"), choices=ComponentKind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    phase = forms.ChoiceField(
+        label=_("Open during"),
+        required=False,
+        help_text=_("Tie the tool to one phase, or let every phase open what it allows."),
     )
-    residents_only = forms.BooleanField(label=_("Residents only"), required=False)
-    min_age = forms.IntegerField(label=_("Minimum age (0: none)"), min_value=0, required=False)
+
+    def __init__(self, *args, process, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = _phase_choices(process)
+
+
+class ComponentEditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    phase = forms.ChoiceField(label=_("Open during"), required=False)
+
+    def __init__(self, *args, process, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = _phase_choices(process)
+
+
+class DebateForm(forms.Form):
+    title = forms.CharField(label=_("Question put to debate"), max_length=300)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    start = forms.DateTimeField(
+        label=_("Opens on"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    end = forms.DateTimeField(
+        label=_("Closes on"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    meeting = forms.ChoiceField(label=_("Tied to the meeting (optional)"), required=False)
+
+    def __init__(self, *args, meetings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].choices = [("", "—")] + [(str(m.pk), m.title) for m in meetings]
+
+
+class ConclusionForm(forms.Form):
+    conclusion = forms.CharField(
+        label=_("Conclusion of the territory"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Publishing it closes the debate; the people who took part get an e-mail."),
+    )
+
+
+class ArgumentForm(forms.Form):
+    stance = forms.ChoiceField(
+        label=_("Your argument is"),
+        choices=Stance.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    body = forms.CharField(
+        label=_("Your argument"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class EditCommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your text"), max_length=3000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+
+class MergeForm(forms.Form):
+    """Choose, among a group of similar proposals, the one that stays and those merged."""
+
+    target = forms.ChoiceField(label=_("The proposal that stays"), widget=forms.RadioSelect)
+    merged = forms.MultipleChoiceField(
+        label=_("Proposals merged into it"), widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        label=_("Message to their authors and followers (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, proposals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(p.pk), f"{p.title} (n° {p.pk}, {p.support_count} ✓)") for p in proposals]
+        self.fields["target"].choices = choices
+        self.fields["merged"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("target") and data.get("target") in (data.get("merged") or []):
+            data["merged"] = [m for m in data["merged"] if m != data["target"]]
+        if data.get("target") and not data.get("merged"):
+            self.add_error("merged", _("Tick at least one other proposal."))
+        return data
 
 
 class CodesForm(forms.Form):

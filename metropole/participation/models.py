@@ -44,6 +44,7 @@ class ComponentKind(models.TextChoices):
     BUDGET = "budget", _("Participatory budget")
     MEETINGS = "meetings", _("Meetings")
     RESULTS = "results", _("Results tracking")
+    DEBATES = "debates", _("Debates")
 
 
 # Which actions make sense on which component.
@@ -53,7 +54,28 @@ COMPONENT_ACTIONS = {
     ComponentKind.BUDGET: {Action.VOTE},
     ComponentKind.MEETINGS: {Action.REGISTER},
     ComponentKind.RESULTS: set(),
+    # Arguments in a debate are comments (with a stance), opened by the same action.
+    ComponentKind.DEBATES: {Action.COMMENT},
 }
+
+# The settings an agent may give a component, by kind (see Component's docstring).
+COMPONENT_SETTINGS = {
+    ComponentKind.PROPOSALS: (
+        "support_limit",
+        "support_threshold",
+        "edit_minutes",
+        "max_image_kb",
+        "residents_only",
+        "verified_residence",
+        "min_age",
+    ),
+    ComponentKind.SURVEY: ("residents_only", "verified_residence", "min_age"),
+    ComponentKind.BUDGET: ("residents_only", "verified_residence", "min_age"),
+    ComponentKind.MEETINGS: ("residents_only", "verified_residence", "min_age"),
+    ComponentKind.RESULTS: (),
+    ComponentKind.DEBATES: ("edit_minutes", "residents_only", "verified_residence", "min_age"),
+}
+BOOLEAN_SETTINGS = frozenset({"residents_only", "verified_residence"})
 
 
 class Process(models.Model):
@@ -122,8 +144,11 @@ class Phase(models.Model):
 class Component(models.Model):
     """A participation tool inside a process; its `settings` hold its rules:
 
-    proposals: support_limit (per person, 0 = none), support_threshold, edit_minutes,
-    max_image_kb; every kind: residents_only, min_age, allow_paper_codes (budget).
+    proposals: support_limit (per person, 0 = none), support_threshold, edit_minutes
+    (proposals and comments), max_image_kb; debates: edit_minutes (arguments); every kind
+    but results: residents_only, verified_residence (residence must come from FranceConnect),
+    min_age. Budget voting rules live on each budget area (BudgetArea). COMPONENT_SETTINGS
+    lists what each kind takes.
     """
 
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="components")
@@ -152,6 +177,7 @@ class ProposalStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    MERGED = "merged", _("Merged into another proposal")
 
 
 class Proposal(models.Model):
@@ -179,6 +205,12 @@ class Proposal(models.Model):
     is_demo = models.BooleanField(default=False, editable=False)
     # multilingual-e5-small vector (384 float32), computed by a background task.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # Set when an agent merged this proposal into another (its supports, followers and
+    # comments went there); a merged proposal leaves the lists and links to the other.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_proposals"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -200,7 +232,10 @@ class Proposal(models.Model):
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="proposal_location_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")), name="proposal_not_merged_into_itself"
+            ),
         ]
 
     def __str__(self):
@@ -213,7 +248,7 @@ class Proposal(models.Model):
 
 
 class ProposalVersion(models.Model):
-    """Edit history: the text as it was before each edit."""
+    """Edit history: the text as it was before each edit (comments: CommentVersion)."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="versions")
     title = models.CharField(max_length=150)
@@ -230,8 +265,65 @@ class ProposalVersion(models.Model):
         return f"{self.proposal_id} @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class Stance(models.TextChoices):
+    """Where an argument of a debate stands."""
+
+    FOR = "for", _("For")
+    AGAINST = "against", _("Against")
+    NEUTRAL = "neutral", _("Neither for nor against")
+
+
+class Debate(models.Model):
+    """A question put to debate, open between two dates, optionally tied to a meeting;
+    participants post arguments (comments with a stance, threaded); the territory closes
+    it with a conclusion."""
+
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="debates")
+    title = models.CharField(_("question"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    start = models.DateTimeField(_("opens on"))
+    end = models.DateTimeField(_("closes on"))
+    meeting = models.ForeignKey(
+        "Meeting",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="debates",
+        verbose_name=_("meeting"),
+    )
+    conclusion = models.TextField(_("conclusion"), blank=True)
+    concluded_at = models.DateTimeField(null=True, blank=True)
+    concluded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_demo = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="debate_ends_after")
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.concluded_at is None and self.start <= now < self.end
+
+
 class Comment(models.Model):
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    """A comment on a proposal, or an argument in a debate (top-level arguments carry a
+    stance; replies do not). Exactly one of `proposal` and `debate` is set."""
+
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    debate = models.ForeignKey(
+        Debate, null=True, blank=True, on_delete=models.CASCADE, related_name="arguments"
+    )
+    stance = models.CharField(_("stance"), max_length=8, choices=Stance.choices, blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
@@ -244,12 +336,48 @@ class Comment(models.Model):
     is_hidden = models.BooleanField(default=False)
     is_demo = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(proposal__isnull=False, debate__isnull=True)
+                | Q(proposal__isnull=True, debate__isnull=False),
+                name="comment_on_one_thing",
+            )
+        ]
+        indexes = [models.Index(fields=["debate", "created_at"])]
 
     def __str__(self):
         return self.body[:50]
+
+    @property
+    def on(self):
+        """What the comment is about: its proposal or its debate."""
+        return self.proposal if self.proposal_id else self.debate
+
+    @property
+    def component(self):
+        return self.on.component
+
+
+class CommentVersion(models.Model):
+    """Edit history of a comment: its text as it was before each edit (the same record
+    as ProposalVersion for proposals)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="versions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"comment {self.comment_id} @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Support(models.Model):
@@ -605,16 +733,29 @@ class Block(models.Model):
 
 
 class Declaration(models.Model):
-    """What a person declared once to become eligible, reused by every process:
-    their commune (from a postal code) and their birth year."""
+    """Where a person lives and their birth year, established once and reused by every
+    process: declared by the person (postal code typed), or given by FranceConnect (its
+    `address` and `birthdate` claims) — then `source` says so and `verified_at` is set."""
+
+    DECLARED, FRANCECONNECT = "declared", "franceconnect"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participation_profile"
     )
     postal_code = models.CharField(_("postal code"), max_length=5)
     commune = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="+")
-    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    source = models.CharField(
+        max_length=16,
+        choices=[(DECLARED, _("declared by the person")), (FRANCECONNECT, "FranceConnect")],
+        default=DECLARED,
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
     declared_at = models.DateTimeField(default=timezone.now)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
 
     def __str__(self):
         return f"{self.user_id}: {self.postal_code}"

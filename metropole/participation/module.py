@@ -57,6 +57,7 @@ def _proposal_rows(territory):
             "official_answer": p.answer,
             "supports": p.support_count,
             "comments": p.comment_count,
+            "merged_into": p.merged_into_id or "",
             "created_on": p.created_at.date().isoformat(),
             "is_demo": p.is_demo,
         }
@@ -86,6 +87,38 @@ def _budget_rows(territory):
                     "selected": row["selected"],
                     "is_demo": row["project"].is_demo,
                 }
+
+
+def _debate_rows(territory):
+    """Debates with their arguments counted by side and the territory's conclusion
+    (no author, hidden arguments left out)."""
+    from . import queries
+    from .models import Component, ComponentKind
+
+    components = Component.objects.filter(
+        kind=ComponentKind.DEBATES,
+        process__in=queries.processes(published_only=True).filter(
+            queries.territory_filter(territory)
+        ),
+    ).select_related("process__territory")
+    for component in components:
+        for debate in queries.debates(component):
+            yield {
+                "id": debate.pk,
+                "process": component.process.title,
+                "organiser_code": component.process.territory.code,
+                "question": debate.title,
+                "opens_on": debate.start.date().isoformat(),
+                "closes_on": debate.end.date().isoformat(),
+                "arguments_for": debate.n_for,
+                "arguments_against": debate.n_against,
+                "arguments_neutral": debate.n_neutral,
+                "conclusion": debate.conclusion,
+                "concluded_on": debate.concluded_at.date().isoformat()
+                if debate.concluded_at
+                else "",
+                "is_demo": debate.is_demo,
+            }
 
 
 def _statistics_rows(territory):
@@ -196,6 +229,7 @@ manifest = registry.register(
                     "official_answer",
                     "supports",
                     "comments",
+                    "merged_into",
                     "created_on",
                     "is_demo",
                 ),
@@ -217,6 +251,29 @@ manifest = registry.register(
                     "is_demo",
                 ),
                 rows=_budget_rows,
+            ),
+            OpenDataExport(
+                key="debates",
+                title=_("Public debates"),
+                description=_(
+                    "Questions put to debate, their arguments counted by side (for, against, "
+                    "neither) and the conclusion of the territory; no author."
+                ),
+                fields=(
+                    "id",
+                    "process",
+                    "organiser_code",
+                    "question",
+                    "opens_on",
+                    "closes_on",
+                    "arguments_for",
+                    "arguments_against",
+                    "arguments_neutral",
+                    "conclusion",
+                    "concluded_on",
+                    "is_demo",
+                ),
+                rows=_debate_rows,
             ),
             OpenDataExport(
                 key="statistics",

@@ -16,6 +16,7 @@ from .models import (
     Comment,
     Component,
     ComponentKind,
+    Debate,
     Phase,
     Process,
     Project,
@@ -30,9 +31,10 @@ from .models import (
 
 PARTICIPANT_DEFINITION = gettext_lazy(
     "A participant is a distinct person who made at least one contribution or vote in a "
-    "process: a proposal, a comment, a support, a survey response, a cast budget ballot or a "
-    "meeting registration. A paper voting code counts as one person. Someone who only reads "
-    "is not a participant; a person who takes part in several processes counts once in a total."
+    "process: a proposal, a comment, an argument in a debate, a support, a survey response, a "
+    "cast budget ballot or a meeting registration. A paper voting code counts as one person. "
+    "Someone who only reads is not a participant; a person who takes part in several processes "
+    "counts once in a total."
 )
 """The one definition of "participant", used by the dashboard, the API, the manifest's
 statistics and docs/participation.md. `participant_ids()` implements it."""
@@ -129,6 +131,8 @@ def proposals(
     )
     if not include_hidden:
         qs = qs.filter(is_hidden=False)
+    # Merged proposals live on in their target (a link leads there), not in the list.
+    qs = qs.filter(merged_into__isnull=True)
     if status:
         qs = qs.filter(status=status)
     return qs.order_by(*ORDERS.get(order, ORDERS["recent"]))
@@ -153,7 +157,7 @@ def supports_used(user, component) -> int:
 def proposal(proposal_id) -> Proposal:
     found = (
         Proposal.objects.select_related(
-            "component__process__territory", "component__phase", "author", "commune"
+            "component__process__territory", "component__phase", "author", "commune", "merged_into"
         )
         .prefetch_related("component__process__phases", "component__process__scope")
         .filter(pk=proposal_id)
@@ -168,11 +172,14 @@ def proposal(proposal_id) -> Proposal:
     return found
 
 
-def comment_tree(proposal: Proposal) -> list[Comment]:
-    """Comments in reading order (each reply after its parent), with their depth; one query."""
+def comment_tree(on: Proposal | Debate) -> list[Comment]:
+    """Comments of a proposal (or arguments of a debate) in reading order (each reply after
+    its parent), with their depth and earlier versions; two queries."""
+    where = {"debate": on} if isinstance(on, Debate) else {"proposal": on}
     comments = list(
-        Comment.objects.filter(proposal=proposal)
+        Comment.objects.filter(**where)
         .select_related("author")
+        .prefetch_related("versions")
         .order_by("created_at", "pk")
     )
     children = defaultdict(list)
@@ -187,6 +194,81 @@ def comment_tree(proposal: Proposal) -> list[Comment]:
 
     walk(None)
     return ordered
+
+
+def comment(comment_id) -> Comment:
+    found = (
+        Comment.objects.select_related(
+            "proposal__component__process__territory",
+            "proposal__component__phase",
+            "debate__component__process__territory",
+            "debate__component__phase",
+            "author",
+        )
+        .filter(pk=comment_id)
+        .first()
+        if str(comment_id).isdigit()
+        else None
+    )
+    if found is None:
+        raise NotFound(
+            _("Unknown comment"), _("No comment has the number %(id)s.") % {"id": comment_id}
+        )
+    return found
+
+
+# --- debates ---------------------------------------------------------------------------------
+
+
+def debates(component: Component) -> list[Debate]:
+    """Debates of a component with their arguments counted by stance (hidden ones left
+    out), in one query."""
+    visible = Q(arguments__is_hidden=False)
+    return list(
+        Debate.objects.filter(component=component)
+        .select_related("meeting")
+        .annotate(
+            n_for=Count("arguments", filter=visible & Q(arguments__stance="for")),
+            n_against=Count("arguments", filter=visible & Q(arguments__stance="against")),
+            n_neutral=Count("arguments", filter=visible & Q(arguments__stance="neutral")),
+            n_all=Count("arguments", filter=visible),
+        )
+        .order_by("-start", "-pk")
+    )
+
+
+def debate(component: Component, debate_id) -> Debate:
+    found = (
+        Debate.objects.select_related("meeting", "concluded_by")
+        .filter(component=component, pk=debate_id)
+        .first()
+        if str(debate_id).isdigit()
+        else None
+    )
+    if found is None:
+        raise NotFound(
+            _("Unknown debate"), _("No debate has the number %(id)s.") % {"id": debate_id}
+        )
+    found.component = component
+    return found
+
+
+def debate_by_id(debate_id) -> Debate:
+    found = (
+        Debate.objects.select_related(
+            "component__process__territory", "component__phase", "meeting"
+        )
+        .prefetch_related("component__process__phases", "component__process__scope")
+        .filter(pk=debate_id)
+        .first()
+        if str(debate_id).isdigit()
+        else None
+    )
+    if found is None:
+        raise NotFound(
+            _("Unknown debate"), _("No debate has the number %(id)s.") % {"id": debate_id}
+        )
+    return found
 
 
 # --- surveys ---------------------------------------------------------------------------------
@@ -364,7 +446,11 @@ def results_tree(component) -> list[dict]:
 def moderation_queue(territory: Territory) -> QuerySet:
     """Open reports of a territory (a metropole sees its communes' reports too)."""
     qs = Report.objects.filter(resolved_at__isnull=True).select_related(
-        "proposal", "comment__proposal", "reporter", "territory"
+        "proposal",
+        "comment__proposal",
+        "comment__debate__component__process",
+        "reporter",
+        "territory",
     )
     if territory.is_metropole:
         return qs.filter(Q(territory=territory) | Q(territory__metropole=territory))
@@ -384,6 +470,13 @@ def _process_filter(territory: Territory | None, prefix: str) -> Q:
     return Q(**{f"{prefix}territory": territory}) | Q(**{f"{prefix}territory__parent": territory})
 
 
+def _comments_in(processes: QuerySet) -> Q:
+    """Comments on proposals and arguments in debates of `processes`."""
+    return Q(proposal__component__process__in=processes) | Q(
+        debate__component__process__in=processes
+    )
+
+
 def participant_ids(process_q: Q) -> tuple[QuerySet, int]:
     """The people behind contributions and votes of the processes matched by `process_q`
     (a Q on Process), per PARTICIPANT_DEFINITION: account ids (deduplicated across kinds)
@@ -392,9 +485,9 @@ def participant_ids(process_q: Q) -> tuple[QuerySet, int]:
     in_processes = Process.objects.filter(process_q)
     parts = [
         Proposal.objects.filter(comp, author__isnull=False).values_list("author_id"),
-        Comment.objects.filter(
-            proposal__component__process__in=in_processes, author__isnull=False
-        ).values_list("author_id"),
+        Comment.objects.filter(_comments_in(in_processes), author__isnull=False).values_list(
+            "author_id"
+        ),
         Support.objects.filter(comp).values_list("user_id"),
         SurveyResponse.objects.filter(comp).values_list("user_id"),
         Ballot.objects.filter(comp, user__isnull=False, cast_at__isnull=False).values_list(
@@ -417,19 +510,25 @@ def participant_count(process_q: Q) -> int:
 
 
 def figures(process_q: Q) -> dict:
-    comp = Q(component__process__in=Process.objects.filter(process_q))
+    """Counts of the processes matched by `process_q`. Contributions = proposals + comments
+    on proposals + arguments in debates (replies included) + survey responses; votes =
+    supports + cast ballots. One query per figure (COUNT with FILTER for the comments)."""
+    in_processes = Process.objects.filter(process_q)
+    comp = Q(component__process__in=in_processes)
     proposals_n = Proposal.objects.filter(comp).count()
-    comments_n = Comment.objects.filter(
-        proposal__component__process__in=Process.objects.filter(process_q)
-    ).count()
+    talk = Comment.objects.filter(_comments_in(in_processes)).aggregate(
+        comments=Count("id", filter=Q(proposal__isnull=False)),
+        arguments=Count("id", filter=Q(debate__isnull=False)),
+    )
     responses_n = SurveyResponse.objects.filter(comp).count()
     supports_n = Support.objects.filter(comp).count()
     ballots_n = Ballot.objects.filter(comp, cast_at__isnull=False).count()
     return {
         "participants": participant_count(process_q),
-        "contributions": proposals_n + comments_n + responses_n,
+        "contributions": proposals_n + talk["comments"] + talk["arguments"] + responses_n,
         "proposals": proposals_n,
-        "comments": comments_n,
+        "comments": talk["comments"],
+        "debate_arguments": talk["arguments"],
         "survey_responses": responses_n,
         "votes": supports_n + ballots_n,
         "supports": supports_n,

@@ -11,7 +11,13 @@ territory with the core's role predicates: an agent of a commune runs that commu
 processes; the metropole's administrators inherit every commune.
 `participation.view_budget_results` is checked on a budget component: its staff only while
 the vote is open, everyone once it is over.
+
+Arguments in a debate are comments: `argument_refusal()` adds the debate's own dates and
+conclusion to the component's `comment` refusal. `edit_refusal()` says why a person may not
+edit a comment (author only, within the component's edit window).
 """
+
+from datetime import timedelta
 
 import rules
 from django.utils import timezone
@@ -43,7 +49,8 @@ def declaration_of(user):
 
 
 def resident_commune(user):
-    """The commune a person declared (participation profile, else the account's commune)."""
+    """The commune a person lives in: from their participation profile (declared, or given
+    by FranceConnect), else the account's commune."""
     declaration = declaration_of(user)
     if declaration is not None:
         return declaration.commune
@@ -68,7 +75,14 @@ def in_scope(process, commune) -> bool:
 def eligibility_refusal(user, component: Component) -> str | None:
     """Why `user` is not eligible for `component` (residence, age), or None."""
     settings = component.settings
-    if settings.get("residents_only"):
+    if settings.get("verified_residence"):
+        declaration = declaration_of(user)
+        if declaration is None or not declaration.is_verified:
+            return _(
+                "This is open to residents whose address is confirmed by FranceConnect: log "
+                "in with FranceConnect once, your address will be reused."
+            )
+    if settings.get("residents_only") or settings.get("verified_residence"):
         commune = resident_commune(user)
         if commune is None:
             return _(
@@ -82,7 +96,7 @@ def eligibility_refusal(user, component: Component) -> str | None:
     min_age = settings.get("min_age") or 0
     if min_age:
         declaration = declaration_of(user)
-        if declaration is None:
+        if declaration is None or declaration.birth_year is None:
             return _(
                 "This is open from the age of %(age)s: declare your year of birth in your "
                 "participation profile first."
@@ -123,6 +137,45 @@ def refusal(user, component: Component, action: str, now=None) -> str | None:
     return eligibility_refusal(user, component)
 
 
+def argument_refusal(user, debate, now=None) -> str | None:
+    """Why `user` may not post an argument (or reply) in `debate` now; None when allowed."""
+    now = now or timezone.now()
+    if debate.concluded_at is not None:
+        return _("This debate is closed: read its conclusion.")
+    if now < debate.start:
+        return _("This debate opens on %(date)s.") % {
+            "date": timezone.localtime(debate.start).strftime("%d/%m/%Y %H:%M")
+        }
+    if now >= debate.end:
+        return _("This debate is closed since %(date)s.") % {
+            "date": timezone.localtime(debate.end).strftime("%d/%m/%Y %H:%M")
+        }
+    return refusal(user, debate.component, Action.COMMENT, now)
+
+
+def edit_window(component) -> timedelta:
+    return timedelta(minutes=component.setting("edit_minutes", 60) or 0)
+
+
+def edit_refusal(user, comment, now=None) -> str | None:
+    """Why `user` may not edit `comment`; None when allowed (its author, within the edit
+    window of the component, while it is visible and the author is not blocked)."""
+    now = now or timezone.now()
+    if not user.is_authenticated or comment.author_id != user.pk:
+        return _("Only the author can edit a comment.")
+    if comment.is_hidden:
+        return _("This comment is hidden by moderation.")
+    component = comment.component
+    if is_blocked(user, component.process):
+        return _("Your participation in this territory is suspended by its moderators.")
+    window = edit_window(component)
+    if now - comment.created_at > window:
+        return _("A comment can be edited during %(m)s minutes after it is published.") % {
+            "m": int(window.total_seconds() // 60)
+        }
+    return None
+
+
 def _action_predicate(action: str):
     @rules.predicate(name=f"can_{action}")
     def predicate(user, component) -> bool:
@@ -161,6 +214,15 @@ PERMISSIONS = {
     "participation.view_dashboard": is_platform_admin | is_process_staff,
     # On a budget component: its results.
     "participation.view_budget_results": vote_not_open | is_platform_admin | is_process_staff,
+    # On a debate: post an argument or a reply; on a comment: edit it.
+    "participation.argue": rules.predicate(
+        lambda user, debate: debate is not None and argument_refusal(user, debate) is None,
+        name="can_argue",
+    ),
+    "participation.edit_comment": rules.predicate(
+        lambda user, comment: comment is not None and edit_refusal(user, comment) is None,
+        name="can_edit_comment",
+    ),
 }
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(_name, _predicate)

@@ -31,6 +31,8 @@ from metropole.core.rules import require_perm
 from metropole.core.services import audit
 
 from .models import (
+    BOOLEAN_SETTINGS,
+    COMPONENT_SETTINGS,
     Action,
     Answer,
     Ballot,
@@ -40,8 +42,10 @@ from .models import (
     BudgetArea,
     BudgetRule,
     Comment,
+    CommentVersion,
     Component,
     ComponentKind,
+    Debate,
     Declaration,
     Follow,
     Meeting,
@@ -57,11 +61,12 @@ from .models import (
     Report,
     Result,
     ResultUpdate,
+    Stance,
     Support,
     SurveyResponse,
     VotingCode,
 )
-from .rules import require_action
+from .rules import argument_refusal, edit_refusal, require_action
 
 POSTING_LIMIT = RateLimit("participation-post", limit=10, window=60)
 VOTING_LIMIT = RateLimit("participation-vote", limit=120, window=60)
@@ -190,7 +195,10 @@ def _blueprint(kind: str, start):
             (_("Registration"), 21, [Action.REGISTER, Action.COMMENT]),
             (_("Minutes and follow-up"), 60, []),
         ]
-        components = [(ComponentKind.MEETINGS, _("Meetings"), None, {})]
+        components = [
+            (ComponentKind.MEETINGS, _("Meetings"), None, {}),
+            (ComponentKind.DEBATES, _("Debates"), None, {"edit_minutes": 60}),
+        ]
     else:
         raise BadRequest(
             _("Unknown kind of process"),
@@ -346,33 +354,221 @@ def update_phase(actor, phase: Phase, *, title, start, end, actions) -> Phase:
     return phase
 
 
-@transaction.atomic
-def update_component_settings(actor, component: Component, **values) -> Component:
-    require_perm(actor, "participation.manage", component.process.territory)
-    allowed = {
-        "support_limit",
-        "support_threshold",
-        "edit_minutes",
-        "residents_only",
-        "min_age",
-        "max_image_kb",
-    }
+def clean_settings(kind: str, values: dict) -> dict:
+    """Check settings given to a component of `kind` (COMPONENT_SETTINGS): booleans for
+    the yes/no ones, whole numbers of 0 or more for the others. Every fault is named."""
+    allowed = COMPONENT_SETTINGS.get(kind, ())
+    cleaned, errors = {}, []
     for key, value in values.items():
         if key not in allowed:
-            raise BadRequest(_("Unknown setting"), key, field=key)
-        if key == "residents_only":
-            component.settings[key] = bool(value)
+            errors.append(
+                {
+                    "field": key,
+                    "detail": _("This setting does not exist for this kind of tool. Known: %(k)s.")
+                    % {"k": ", ".join(allowed) or "—"},
+                }
+            )
+            continue
+        if key in BOOLEAN_SETTINGS:
+            if not isinstance(value, bool | int) and str(value).lower() not in (
+                "true",
+                "false",
+                "on",
+                "1",
+                "0",
+                "",
+            ):
+                errors.append({"field": key, "detail": _("Give yes or no.")})
+                continue
+            cleaned[key] = (
+                value
+                if isinstance(value, bool)
+                else str(value).lower()
+                in (
+                    "true",
+                    "on",
+                    "1",
+                )
+            )
             continue
         try:
             number = int(value)
+            if isinstance(value, float) and value != number:
+                raise ValueError
         except (TypeError, ValueError):
-            raise BadRequest(_("Not a number"), _("Give a whole number."), field=key) from None
+            errors.append({"field": key, "detail": _("Give a whole number.")})
+            continue
         if number < 0:
-            raise BadRequest(_("Negative number"), _("Give 0 or more."), field=key)
-        component.settings[key] = number
+            errors.append({"field": key, "detail": _("Give 0 or more.")})
+            continue
+        cleaned[key] = number
+    if errors:
+        raise BadRequest(
+            _("Wrong settings"),
+            " ".join(f"{e['field']}: {e['detail']}" for e in errors),
+            field=errors[0]["field"],
+            errors=errors,
+        )
+    return cleaned
+
+
+@transaction.atomic
+def update_component_settings(actor, component: Component, **values) -> Component:
+    """Change some rules of a component (the others are kept)."""
+    require_perm(actor, "participation.manage", component.process.territory)
+    component.settings = {**component.settings, **clean_settings(component.kind, values)}
     component.save(update_fields=["settings"])
     audit(actor, "participation.settings_changed", component.process.territory, component)
     return component
+
+
+# --- components added by hand ---------------------------------------------------------------
+
+
+def _phase_of(process: Process, phase) -> Phase | None:
+    """A phase of `process` given as a Phase, an id or None ("the process's phases")."""
+    if phase in (None, ""):
+        return None
+    phase_id = phase.pk if isinstance(phase, Phase) else phase
+    found = (
+        Phase.objects.filter(process=process, pk=phase_id).first()
+        if str(phase_id).isdigit()
+        else None
+    )
+    if found is None:
+        raise BadRequest(
+            _("Unknown phase"), _("Choose one of the phases of this process."), field="phase"
+        )
+    return found
+
+
+def _renumber(process: Process, ordered: list[Component]) -> None:
+    for position, component in enumerate(ordered):
+        if component.position != position:
+            component.position = position
+            component.save(update_fields=["position"])
+
+
+@transaction.atomic
+def add_component(
+    actor, process: Process, *, kind: str, title: str, phase=None, settings=None
+) -> Component:
+    """Add a tool to a process by hand (after its blueprint's), at the end of the list;
+    `phase` (optional) is the only phase that opens it."""
+    require_perm(actor, "participation.manage", process.territory)
+    Process.objects.select_for_update().get(pk=process.pk)
+    if kind not in ComponentKind.values:
+        raise BadRequest(
+            _("Unknown kind of tool"),
+            _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(ComponentKind.values)},
+            field="kind",
+        )
+    title = clean_text(title, "title", max_length=200)
+    phase = _phase_of(process, phase)
+    cleaned = clean_settings(kind, settings or {})
+    last = Component.objects.filter(process=process).order_by("-position").first()
+    component = Component.objects.create(
+        process=process,
+        kind=kind,
+        title=title,
+        phase=phase,
+        settings=cleaned,
+        position=(last.position + 1) if last else 0,
+    )
+    audit(actor, "participation.component_added", process.territory, component, kind=kind)
+    return component
+
+
+_UNCHANGED = object()
+
+
+@transaction.atomic
+def update_component(
+    actor, component: Component, *, title=None, phase=_UNCHANGED, settings=None
+) -> Component:
+    """Rename a tool, tie it to a phase (or to the process's phases: `phase=None`), change
+    some of its rules."""
+    process = component.process
+    require_perm(actor, "participation.manage", process.territory)
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    if title is not None:
+        component.title = clean_text(title, "title", max_length=200)
+    if phase is not _UNCHANGED:
+        component.phase = _phase_of(process, phase)
+    if settings:
+        component.settings = {**component.settings, **clean_settings(component.kind, settings)}
+    component.save(update_fields=["title", "phase", "settings"])
+    audit(actor, "participation.component_changed", process.territory, component)
+    return component
+
+
+@transaction.atomic
+def move_component(actor, component: Component, position: int) -> Component:
+    """Put a tool at `position` (0 = first) in its process's list; the others follow."""
+    process = component.process
+    require_perm(actor, "participation.manage", process.territory)
+    Process.objects.select_for_update().get(pk=process.pk)
+    ordered = list(Component.objects.filter(process=process).order_by("position", "pk"))
+    try:
+        position = int(position)
+    except (TypeError, ValueError):
+        raise BadRequest(_("Wrong position"), _("Give a whole number."), field="position") from None
+    if not 0 <= position < len(ordered):
+        raise BadRequest(
+            _("Wrong position"),
+            _("Give a position from 0 to %(n)s.") % {"n": len(ordered) - 1},
+            field="position",
+        )
+    moving = next(c for c in ordered if c.pk == component.pk)
+    ordered.remove(moving)
+    ordered.insert(position, moving)
+    _renumber(process, ordered)
+    audit(actor, "participation.component_moved", process.territory, moving, position=position)
+    return moving
+
+
+def component_contributions(component: Component) -> int:
+    """What participants put in a tool (proposals, survey responses, ballots, meeting
+    registrations, debate arguments): a tool holding any cannot be removed."""
+    return (
+        Proposal.objects.filter(component=component).count()
+        + SurveyResponse.objects.filter(component=component).count()
+        + Ballot.objects.filter(component=component).count()
+        + Registration.objects.filter(meeting__component=component).count()
+        + Comment.objects.filter(debate__component=component).count()
+    )
+
+
+@transaction.atomic
+def remove_component(actor, component: Component) -> None:
+    """Remove a tool and its set-up (questions, areas and projects, meetings, debates,
+    results). Refused when participants already put something in it: nothing they gave is
+    ever deleted by a change of set-up."""
+    process = component.process
+    require_perm(actor, "participation.manage", process.territory)
+    Process.objects.select_for_update().get(pk=process.pk)
+    held = component_contributions(component)
+    if held:
+        raise Conflict(
+            _("Tool in use"),
+            _(
+                "“%(title)s” already holds %(n)s contributions of participants: it cannot be "
+                "removed. Close it instead by changing the dates of its phase."
+            )
+            % {"title": component.title, "n": held},
+        )
+    if VotingCode.objects.filter(component=component, used_at__isnull=False).exists():
+        raise Conflict(_("Tool in use"), _("Paper voting codes of this budget were used."))
+    audit(
+        actor,
+        "participation.component_removed",
+        process.territory,
+        component,
+        kind=component.kind,
+        title=component.title,
+    )
+    component.delete()
+    _renumber(process, list(Component.objects.filter(process=process).order_by("position", "pk")))
 
 
 # --- eligibility ---------------------------------------------------------------------------
@@ -414,16 +610,120 @@ def declare(user, *, postal_code: str, birth_year, commune_code: str | None = No
             _("The year of birth must be between 1900 and %(y)s.") % {"y": this_year},
             field="birth_year",
         )
+    current = Declaration.objects.select_for_update().filter(user=user).first()
+    if (
+        current is not None
+        and current.is_verified
+        and (current.postal_code, current.commune_id, current.birth_year)
+        == (postal_code.strip(), communes[0].pk, year)
+    ):
+        return current  # the same as FranceConnect said: it stays verified
     declaration, _created = Declaration.objects.update_or_create(
         user=user,
         defaults={
             "postal_code": postal_code.strip(),
             "commune": communes[0],
             "birth_year": year,
+            "source": Declaration.DECLARED,
+            "verified_at": None,
             "declared_at": timezone.now(),
         },
     )
     user.__dict__.pop("_participation_declaration", None)
+    return declaration
+
+
+_POSTAL_CODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+
+
+def _claimed_postal_code(address) -> tuple[str, str]:
+    """(postal code, locality) of an OpenID Connect `address` claim: a JSON object with
+    `postal_code` / `locality` (the standard's shape), or a formatted string."""
+    if isinstance(address, dict):
+        code = str(address.get("postal_code") or "").strip()
+        locality = str(address.get("locality") or "")
+        if not code:
+            found = _POSTAL_CODE.search(str(address.get("formatted") or ""))
+            code = found.group(1) if found else ""
+        return code, locality
+    if isinstance(address, str):
+        found = _POSTAL_CODE.search(address)
+        return (found.group(1) if found else ""), address
+    return "", ""
+
+
+def _plain(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", " ", kept).strip()
+
+
+@transaction.atomic
+def record_verified_residence(user, provider: str, claims: dict) -> Declaration | None:
+    """Residence (and birth year) given by FranceConnect at log-in, recorded as a verified
+    declaration that every process then reuses. The `address` claim's postal code gives the
+    commune (its `locality` chooses when several communes share the code); `birthdate`
+    (YYYY-MM-DD) gives the birth year. An address outside the metropole removes an earlier
+    verified residence (it is out of date); a residence the person typed is kept. Claims
+    that say nothing usable change nothing."""
+    from metropole.core.conf import setting
+
+    providers = setting("PARTICIPATION_RESIDENCE_PROVIDERS", "franceconnect")
+    if isinstance(providers, str):
+        providers = [p.strip() for p in providers.split(",")]
+    if provider not in providers:
+        return None
+    code, locality = _claimed_postal_code(claims.get("address"))
+    year = None
+    birthdate = str(claims.get("birthdate") or "")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", birthdate):
+        year = int(birthdate[:4])
+        if not 1900 <= year <= timezone.localdate().year:
+            year = None
+    current = Declaration.objects.select_for_update().filter(user=user).first()
+    user.__dict__.pop("_participation_declaration", None)
+    if not code:
+        if current is not None and current.is_verified and year is not None:
+            current.birth_year = year
+            current.verified_at = timezone.now()
+            current.save(update_fields=["birth_year", "verified_at"])
+        return current
+    try:
+        metropole = core_queries.current_metropole()
+        communes = list(core_queries.communes_by_postal_code(metropole, code))
+    except (BadRequest, NotFound):
+        communes = []
+    if len(communes) > 1:
+        wanted = _plain(locality)
+        communes = [c for c in communes if wanted and _plain(c.name) in wanted] or communes
+    if len(communes) != 1:
+        if not communes and current is not None and current.is_verified:
+            audit(user, "participation.residence_outside", None, current, provider=provider)
+            current.delete()
+            return None
+        return current  # ambiguous: the person declares it themself
+    now = timezone.now()
+    declaration, _created = Declaration.objects.update_or_create(
+        user=user,
+        defaults={
+            "postal_code": code,
+            "commune": communes[0],
+            "birth_year": year if year is not None else (current.birth_year if current else None),
+            "source": Declaration.FRANCECONNECT,
+            "verified_at": now,
+            "declared_at": now,
+        },
+    )
+    audit(
+        user,
+        "participation.residence_verified",
+        communes[0],
+        declaration,
+        provider=provider,
+        commune=communes[0].code,
+    )
     return declaration
 
 
@@ -507,6 +807,24 @@ def edit_proposal(user, proposal: Proposal, *, title, body) -> Proposal:
 def _visible_proposal(proposal: Proposal) -> None:
     if proposal.is_hidden:
         raise NotFound(_("Hidden proposal"), _("This proposal is hidden by moderation."))
+    if proposal.merged_into_id:
+        raise Conflict(
+            _("Merged proposal"),
+            _("This proposal was merged into proposal no. %(id)s: take part there.")
+            % {"id": proposal.merged_into_id},
+        )
+
+
+def _reply_depth(parent: Comment | None, *, proposal=None, debate=None) -> int:
+    if parent is None:
+        return 0
+    if (proposal is not None and parent.proposal_id != proposal.pk) or (
+        debate is not None and parent.debate_id != debate.pk
+    ):
+        raise BadRequest(
+            _("Wrong reply"), _("This comment belongs to another discussion."), field="parent"
+        )
+    return min(parent.depth + 1, MAX_COMMENT_DEPTH)
 
 
 @transaction.atomic
@@ -514,13 +832,7 @@ def add_comment(user, proposal: Proposal, *, body, parent: Comment | None = None
     require_action(user, proposal.component, Action.COMMENT)
     _visible_proposal(proposal)
     body = clean_text(body, "body", max_length=3000)
-    depth = 0
-    if parent is not None:
-        if parent.proposal_id != proposal.pk:
-            raise BadRequest(
-                _("Wrong reply"), _("This comment belongs to another proposal."), field="parent"
-            )
-        depth = min(parent.depth + 1, MAX_COMMENT_DEPTH)
+    depth = _reply_depth(parent, proposal=proposal)
     _rate_limit(POSTING_LIMIT, user)
     comment = Comment.objects.create(
         proposal=proposal, parent=parent, author=user, body=body, depth=depth
@@ -533,6 +845,150 @@ def add_comment(user, proposal: Proposal, *, body, parent: Comment | None = None
         exclude=user,
     )
     return comment
+
+
+@transaction.atomic
+def edit_comment(user, comment: Comment, *, body) -> Comment:
+    """The author changes a comment (or an argument) within the component's edit window;
+    the previous text is kept in its history, as for proposals."""
+    comment = (
+        Comment.objects.select_for_update()
+        .select_related("proposal__component__process__territory", "debate__component__process")
+        .get(pk=comment.pk)
+    )
+    reason = edit_refusal(user, comment)
+    if reason is not None:
+        raise PermissionDenied(_("Not allowed"), reason)
+    body = clean_text(body, "body", max_length=3000)
+    if body == comment.body:
+        return comment
+    _rate_limit(POSTING_LIMIT, user)
+    CommentVersion.objects.create(comment=comment, body=comment.body, edited_by=user)
+    comment.body = body
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+# --- debates ------------------------------------------------------------------------------------
+
+
+def _debate_dates(start, end):
+    if start is None or end is None or end <= start:
+        raise BadRequest(_("Wrong dates"), _("A debate must close after it opens."), field="end")
+
+
+def _debate_meeting(component: Component, meeting):
+    if meeting in (None, ""):
+        return None
+    meeting_id = meeting.pk if isinstance(meeting, Meeting) else meeting
+    found = (
+        Meeting.objects.filter(component__process=component.process, pk=meeting_id).first()
+        if str(meeting_id).isdigit()
+        else None
+    )
+    if found is None:
+        raise BadRequest(
+            _("Unknown meeting"), _("Choose a meeting of this process."), field="meeting"
+        )
+    return found
+
+
+@transaction.atomic
+def add_debate(
+    actor, component: Component, *, title, start, end, description="", meeting=None, is_demo=False
+) -> Debate:
+    """Put a question to debate between two dates, optionally tied to a meeting of the
+    process."""
+    require_perm(actor, "participation.manage", component.process.territory)
+    if component.kind != ComponentKind.DEBATES:
+        raise BadRequest(_("Not a debate list"), _("Debates belong to debate components."))
+    _debate_dates(start, end)
+    debate = Debate.objects.create(
+        component=component,
+        title=clean_text(title, "title", max_length=300),
+        description=clean_text(description, "description", max_length=10000, required=False),
+        start=start,
+        end=end,
+        meeting=_debate_meeting(component, meeting),
+        is_demo=is_demo,
+    )
+    audit(actor, "participation.debate_added", component.process.territory, debate)
+    return debate
+
+
+@transaction.atomic
+def update_debate(actor, debate: Debate, *, title, start, end, description="", meeting=None):
+    component = debate.component
+    require_perm(actor, "participation.manage", component.process.territory)
+    _debate_dates(start, end)
+    debate.title = clean_text(title, "title", max_length=300)
+    debate.description = clean_text(description, "description", max_length=10000, required=False)
+    debate.start, debate.end = start, end
+    debate.meeting = _debate_meeting(component, meeting)
+    debate.save()
+    audit(actor, "participation.debate_changed", component.process.territory, debate)
+    return debate
+
+
+@transaction.atomic
+def add_argument(
+    user, debate: Debate, *, body, stance: str = "", parent: Comment | None = None
+) -> Comment:
+    """An argument in a debate (for, against or neutral) or a reply to one (no stance)."""
+    debate = Debate.objects.select_related("component__process").get(pk=debate.pk)
+    reason = argument_refusal(user, debate)
+    if reason is not None:
+        raise PermissionDenied(_("Not allowed"), reason)
+    body = clean_text(body, "body", max_length=3000)
+    if parent is None and stance not in Stance.values:
+        raise BadRequest(
+            _("Choose a side"),
+            _("Say whether your argument is for, against, or neither."),
+            field="stance",
+        )
+    depth = _reply_depth(parent, debate=debate)
+    _rate_limit(POSTING_LIMIT, user)
+    return Comment.objects.create(
+        debate=debate,
+        parent=parent,
+        author=user,
+        body=body,
+        depth=depth,
+        stance=stance if parent is None else "",
+    )
+
+
+@transaction.atomic
+def conclude_debate(actor, debate: Debate, conclusion: str) -> Debate:
+    """The territory closes a debate with its conclusion (it can be rewritten later);
+    arguments are closed from then on and the people who took part are e-mailed."""
+    territory = debate.component.process.territory
+    require_perm(actor, "participation.manage", territory)
+    debate = Debate.objects.select_for_update().get(pk=debate.pk)
+    first_time = debate.concluded_at is None
+    debate.conclusion = clean_text(conclusion, "conclusion", max_length=10000)
+    debate.concluded_at = debate.concluded_at or timezone.now()
+    debate.concluded_by = actor
+    debate.save(update_fields=["conclusion", "concluded_at", "concluded_by"])
+    audit(actor, "participation.debate_concluded", territory, debate)
+    if first_time:
+        from metropole.core.tasks import send_email
+
+        emails = list(
+            User.objects.filter(
+                pk__in=Comment.objects.filter(debate=debate).values("author"), is_active=True
+            )
+            .exclude(pk=actor.pk)
+            .exclude(email_verified_at__isnull=True)
+            .values_list("email", flat=True)
+        )
+        subject = _("Conclusion of the debate “%(title)s”") % {"title": debate.title[:100]}
+        for email in emails:
+            transaction.on_commit(
+                lambda e=email: send_email.enqueue([e], subject, debate.conclusion)
+            )
+    return debate
 
 
 @transaction.atomic
@@ -561,7 +1017,15 @@ def support(user, proposal: Proposal) -> Support:
             created = Support.objects.create(proposal=proposal, component=component, user=user)
     except IntegrityError:
         raise Conflict(_("Already supported"), _("You already support this proposal.")) from None
-    Proposal.objects.filter(pk=proposal.pk).update(support_count=F("support_count") + 1)
+    # The counter moves only on a proposal that is not merged: a merge that committed while
+    # this support was on its way (it locks the proposal row) makes this update match no
+    # row, and the support is undone with the transaction.
+    if not Proposal.objects.filter(pk=proposal.pk, merged_into__isnull=True).update(
+        support_count=F("support_count") + 1
+    ):
+        raise Conflict(
+            _("Merged proposal"), _("This proposal was just merged into another: support it.")
+        )
     return created
 
 
@@ -588,7 +1052,10 @@ def follow(user, proposal: Proposal, on: bool = True) -> None:
 def answer_proposal(actor, proposal: Proposal, *, status: str, answer: str) -> Proposal:
     """The territory's official answer: a status and a text; followers are told."""
     require_perm(actor, "participation.manage", proposal.component.process.territory)
-    if status not in ProposalStatus.values or status == ProposalStatus.WITHDRAWN:
+    if status not in ProposalStatus.values or status in (
+        ProposalStatus.WITHDRAWN,
+        ProposalStatus.MERGED,
+    ):
         raise BadRequest(_("Unknown status"), status, field="status")
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     proposal.status = status
@@ -610,6 +1077,130 @@ def answer_proposal(actor, proposal: Proposal, *, status: str, answer: str) -> P
         exclude=actor,
     )
     return proposal
+
+
+@transaction.atomic
+def merge_proposals(actor, target: Proposal, others, *, note: str = "") -> Proposal:
+    """Merge proposals of one component into `target` (an agent acting on a group of
+    similar proposals). Supports move to the target, one per person: a person who supported
+    several of them — or the target — keeps one support (the unique constraint (proposal,
+    person) holds it). Followers and comments move too; each merged proposal is marked
+    "merged into" the target and leaves the lists; their authors and followers are told.
+
+    Every proposal concerned is locked first (in id order, so two merges cannot deadlock),
+    and a support arriving on a merged proposal meanwhile is refused (see `support`)."""
+    territory = target.component.process.territory
+    require_perm(actor, "participation.manage", territory)
+    try:
+        ids = sorted({int(getattr(p, "pk", p)) for p in others} - {target.pk})
+    except (TypeError, ValueError):
+        raise BadRequest(
+            _("Unknown proposal"), _("Give proposal numbers."), field="proposal_ids"
+        ) from None
+    if not ids:
+        raise BadRequest(
+            _("Nothing to merge"),
+            _("Choose at least one other proposal to merge into this one."),
+            field="proposal_ids",
+        )
+    note = clean_text(note, "note", max_length=2000, required=False)
+    locked = {
+        p.pk: p
+        for p in Proposal.objects.select_for_update()
+        .filter(pk__in=[target.pk, *ids])
+        .order_by("pk")
+    }
+    target = locked.get(target.pk)
+    missing = [i for i in ids if i not in locked]
+    if target is None or missing:
+        raise NotFound(
+            _("Unknown proposal"),
+            _("No proposal has the number %(id)s.") % {"id": (missing or [target])[0]},
+        )
+    merged = [locked[i] for i in ids]
+    errors = []
+    for proposal in [target, *merged]:
+        if proposal.component_id != target.component_id:
+            errors.append(
+                {
+                    "field": "proposal_ids",
+                    "detail": _("Proposal no. %(id)s belongs to another list of proposals.")
+                    % {"id": proposal.pk},
+                }
+            )
+        elif proposal.merged_into_id:
+            errors.append(
+                {
+                    "field": "proposal_ids",
+                    "detail": _("Proposal no. %(id)s is already merged into no. %(into)s.")
+                    % {"id": proposal.pk, "into": proposal.merged_into_id},
+                }
+            )
+    if errors:
+        raise BadRequest(_("Cannot merge"), " ".join(e["detail"] for e in errors), errors=errors)
+    # Supports: for each person, the oldest of their supports on the merged proposals
+    # moves to the target unless they already support it; the others are removed.
+    already = set(Support.objects.filter(proposal=target).values_list("user_id", flat=True))
+    moving, dropping = [], []
+    for support_id, user_id in (
+        Support.objects.filter(proposal__in=merged)
+        .order_by("created_at", "pk")
+        .values_list("pk", "user_id")
+    ):
+        if user_id in already:
+            dropping.append(support_id)
+        else:
+            already.add(user_id)
+            moving.append(support_id)
+    Support.objects.filter(pk__in=dropping).delete()
+    Support.objects.filter(pk__in=moving).update(proposal=target)
+    # Followers: the same, one follow per person.
+    following = set(Follow.objects.filter(proposal=target).values_list("user_id", flat=True))
+    for follow_id, user_id in Follow.objects.filter(proposal__in=merged).values_list(
+        "pk", "user_id"
+    ):
+        if user_id in following:
+            Follow.objects.filter(pk=follow_id).delete()
+        else:
+            following.add(user_id)
+            Follow.objects.filter(pk=follow_id).update(proposal=target)
+    # Authors of merged proposals follow the result.
+    for proposal in merged:
+        if proposal.author_id and proposal.author_id not in following:
+            Follow.objects.create(proposal=target, user_id=proposal.author_id)
+            following.add(proposal.author_id)
+    Comment.objects.filter(proposal__in=merged).update(proposal=target)
+    now = timezone.now()
+    Proposal.objects.filter(pk__in=ids).update(
+        merged_into=target,
+        merged_at=now,
+        status=ProposalStatus.MERGED,
+        support_count=0,
+        comment_count=0,
+    )
+    target.support_count = Support.objects.filter(proposal=target).count()
+    target.comment_count = Comment.objects.filter(proposal=target).count()
+    target.updated_at = now
+    target.save(update_fields=["support_count", "comment_count", "updated_at"])
+    audit(
+        actor,
+        "participation.proposals_merged",
+        territory,
+        target,
+        merged=ids,
+        supports_moved=len(moving),
+        supports_removed_as_duplicates=len(dropping),
+    )
+    subject = _("Proposals merged into “%(title)s”") % {"title": target.title[:100]}
+    text = _(
+        "Similar proposals were merged into one: “%(title)s”. Their supports (one per "
+        "person), followers and comments are now there."
+    ) % {"title": target.title}
+    merged_titles = "\n".join(f"- {p.title}" for p in merged)
+    heading = _("Merged proposals")
+    body = f"{text}\n\n{heading}:\n{merged_titles}" + (f"\n\n{note}" if note else "")
+    _notify_followers(target, subject, body, exclude=actor)
+    return target
 
 
 def _notify_followers(proposal: Proposal, subject: str, body: str, exclude=None) -> None:
@@ -1154,7 +1745,7 @@ def report(
         raise BadRequest(_("Choose a reason"), _("Choose why you report this."), field="reason")
     target = proposal or comment
     model = Proposal if proposal is not None else Comment
-    territory = (proposal or comment.proposal).component.process.territory
+    territory = (proposal or comment).component.process.territory
     _rate_limit(POSTING_LIMIT, user)
     try:
         with transaction.atomic():
@@ -1177,7 +1768,7 @@ def report(
 def moderate(actor, *, proposal=None, comment=None, hide: bool) -> None:
     """A moderator hides or restores content; its open reports are closed."""
     target = proposal or comment
-    territory = (proposal or comment.proposal).component.process.territory
+    territory = (proposal or comment).component.process.territory
     require_perm(actor, "participation.moderate", territory)
     type(target).objects.filter(pk=target.pk).update(is_hidden=hide)
     reports = (
@@ -1218,7 +1809,13 @@ def unblock_user(actor, block: Block) -> None:
 def export_personal_data(user) -> dict:
     return {
         "declaration": [
-            {"postal_code": d.postal_code, "commune": d.commune.code, "birth_year": d.birth_year}
+            {
+                "postal_code": d.postal_code,
+                "commune": d.commune.code,
+                "birth_year": d.birth_year,
+                "source": d.source,
+                "verified_at": d.verified_at.isoformat() if d.verified_at else None,
+            }
             for d in Declaration.objects.filter(user=user).select_related("commune")
         ],
         "proposals": [
@@ -1226,8 +1823,15 @@ def export_personal_data(user) -> dict:
             for p in Proposal.objects.filter(author=user)
         ],
         "comments": [
-            {"proposal": c.proposal_id, "body": c.body, "created_at": c.created_at.isoformat()}
-            for c in Comment.objects.filter(author=user)
+            {
+                "proposal": c.proposal_id,
+                "debate": c.debate_id,
+                "stance": c.stance,
+                "body": c.body,
+                "created_at": c.created_at.isoformat(),
+                "earlier_versions": [v.body for v in c.versions.all()],
+            }
+            for c in Comment.objects.filter(author=user).prefetch_related("versions")
         ],
         "supports": list(Support.objects.filter(user=user).values_list("proposal_id", flat=True)),
         "survey_responses": [

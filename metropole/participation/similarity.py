@@ -140,7 +140,7 @@ def similar_proposals(component, title: str, body: str = "", *, limit=5, exclude
     if len(text) < 8:
         return []
     candidates = list(
-        Proposal.objects.filter(component=component, is_hidden=False)
+        Proposal.objects.filter(component=component, is_hidden=False, merged_into__isnull=True)
         .exclude(pk=getattr(exclude, "pk", None))
         .only("id", "title", "body", "embedding", "support_count", "status")[:5000]
     )
@@ -175,9 +175,9 @@ def clusters(component, *, threshold=CLUSTER_THRESHOLD, lexical_threshold=0.35):
     """Groups of similar proposals (single-link: a proposal joins a group when it is close
     to one of its members), largest first; groups of one are left out."""
     proposals = list(
-        Proposal.objects.filter(component=component, is_hidden=False).only(
-            "id", "title", "body", "embedding", "support_count", "status"
-        )[:3000]
+        Proposal.objects.filter(
+            component=component, is_hidden=False, merged_into__isnull=True
+        ).only("id", "title", "body", "embedding", "support_count", "status")[:3000]
     )
     parent = list(range(len(proposals)))
 

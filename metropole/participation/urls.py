@@ -28,6 +28,11 @@ urlpatterns = [
     path(f"{P}/reunions/<int:pk>/", views.meeting_detail, name="meeting"),
     path(f"{P}/reunions/<int:pk>/agenda.ics", views.meeting_ics, name="meeting_ics"),
     path(f"{P}/suivi/", views.results, name="results"),
+    path(f"{P}/debats/", views.debates, name="debates"),
+    path(f"{P}/debats/<int:pk>/", views.debate_detail, name="debate"),
+    path(f"{P}/debats/<int:pk>/conclusion/", views.conclude_debate, name="conclude_debate"),
+    path("commentaires/<int:pk>/modifier/", views.edit_comment, name="edit_comment"),
+    path("commentaires/<int:pk>/signaler/", views.report_comment, name="report_comment"),
     path("administration/<slug:slug>/", views.admin_processes, name="admin_processes"),
     path("administration/<slug:slug>/moderation/", views.moderation, name="moderation"),
     path("administration/<slug:slug>/tableau-de-bord/", views.dashboard, name="dashboard"),
@@ -35,5 +40,15 @@ urlpatterns = [
         "administration/<slug:slug>/processus/<slug:process>/",
         views.admin_process,
         name="admin_process",
+    ),
+    path(
+        "administration/<slug:slug>/processus/<slug:process>/outils/<int:cid>/retirer/",
+        views.admin_component_remove,
+        name="admin_component_remove",
+    ),
+    path(
+        "administration/<slug:slug>/processus/<slug:process>/outils/<int:cid>/fusionner/",
+        views.admin_merge,
+        name="admin_merge",
     ),
 ]

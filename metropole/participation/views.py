@@ -29,11 +29,18 @@ from . import ical, queries, services, similarity
 from .forms import (
     AnswerForm,
     AreaForm,
+    ArgumentForm,
     CodesForm,
     CommentForm,
+    ComponentEditForm,
+    ComponentForm,
+    ConclusionForm,
+    DebateForm,
     DeclarationForm,
+    EditCommentForm,
     EditProposalForm,
     MeetingForm,
+    MergeForm,
     PaperVoteForm,
     PhaseForm,
     ProcessForm,
@@ -50,11 +57,19 @@ from .models import (
     Comment,
     ComponentKind,
     Meeting,
+    Proposal,
     QuestionKind,
     Registration,
     Result,
 )
-from .rules import declaration_of, open_phase, refusal, resident_commune
+from .rules import (
+    argument_refusal,
+    declaration_of,
+    edit_refusal,
+    open_phase,
+    refusal,
+    resident_commune,
+)
 
 
 def _form_error(form, error: PlatformError):
@@ -115,6 +130,7 @@ def component_url(process, component) -> str:
         ComponentKind.BUDGET: "participation:budget",
         ComponentKind.MEETINGS: "participation:meetings",
         ComponentKind.RESULTS: "participation:results",
+        ComponentKind.DEBATES: "participation:debates",
     }
     return reverse(names[component.kind], kwargs={"slug": process.slug, "cid": component.pk})
 
@@ -246,6 +262,13 @@ def proposal_detail(request, pk):
                 f"{reverse('participation:proposal', kwargs={'pk': proposal.pk})}#comments"
             )
     user = request.user
+    comments = queries.comment_tree(proposal)
+    comment_refusal = refusal(user, component, Action.COMMENT)
+    support_refusal = refusal(user, component, Action.SUPPORT)
+    if proposal.merged_into_id:
+        comment_refusal = support_refusal = _(
+            "This proposal was merged into another one: take part there."
+        )
     return render(
         request,
         "participation/proposal.html",
@@ -253,10 +276,10 @@ def proposal_detail(request, pk):
             "proposal": proposal,
             "component": component,
             "process": process,
-            "comments": queries.comment_tree(proposal),
+            "comments": comments,
             "comment_form": comment_form,
-            "comment_refusal": refusal(user, component, Action.COMMENT),
-            "support_refusal": refusal(user, component, Action.SUPPORT),
+            "comment_refusal": comment_refusal,
+            "support_refusal": support_refusal,
             "supported": proposal.pk in queries.supported_ids(user, [proposal.pk]),
             "following": user.is_authenticated and proposal.followers.filter(user=user).exists(),
             "is_staff": staff,
@@ -271,13 +294,181 @@ def proposal_detail(request, pk):
             < timedelta(minutes=component.setting("edit_minutes", 60))
             and not proposal.support_count,
             "versions": proposal.versions.all()[:20],
+            "editable": _editable(user, comments),
             "basemap": core_queries.basemap(),
         },
     )
 
 
+def _editable(user, comments) -> set[int]:
+    """Ids of the comments `user` may edit now (the rule of services.edit_comment)."""
+    if not user.is_authenticated:
+        return set()
+    return {c.pk for c in comments if c.author_id == user.pk and edit_refusal(user, c) is None}
+
+
 def _back(proposal):
     return redirect("participation:proposal", pk=proposal.pk)
+
+
+def comment_url(comment) -> str:
+    """Where a comment is read: on its proposal's page or its debate's page."""
+    if comment.proposal_id:
+        page = reverse("participation:proposal", kwargs={"pk": comment.proposal_id})
+    else:
+        debate = comment.debate
+        page = reverse(
+            "participation:debate",
+            kwargs={
+                "slug": debate.component.process.slug,
+                "cid": debate.component_id,
+                "pk": debate.pk,
+            },
+        )
+    return f"{page}#comment-{comment.pk}"
+
+
+@login_required
+def edit_comment(request, pk):
+    """The author edits a comment or an argument within the edit window; history kept."""
+    comment = queries.comment(pk)
+    form = EditCommentForm(request.POST or None, initial={"body": comment.body})
+    reason = edit_refusal(request.user, comment)
+    if request.method == "POST" and not reason and form.is_valid():
+        try:
+            services.edit_comment(request.user, comment, body=form.cleaned_data["body"])
+        except PlatformError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Your text is changed; the previous version is kept."))
+            return redirect(comment_url(comment))
+    return render(
+        request,
+        "participation/edit_comment.html",
+        {
+            "comment": comment,
+            "form": form,
+            "refusal": reason,
+            "back": comment_url(comment),
+            "versions": comment.versions.all()[:20],
+        },
+    )
+
+
+@login_required
+def report_comment(request, pk):
+    """Report a comment or a debate argument (the proposal's page has its own link)."""
+    comment = queries.comment(pk)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report(
+                request.user,
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+                comment=comment,
+            )
+        except PlatformError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Thank you: the moderators will look at it."))
+            return redirect(comment_url(comment))
+    return render(
+        request,
+        "participation/report.html",
+        {"comment": comment, "form": form, "back": comment_url(comment)},
+    )
+
+
+# --- debates ----------------------------------------------------------------------------------
+
+
+def debates(request, slug, cid):
+    process, component = _component(slug, cid, ComponentKind.DEBATES)
+    return render(
+        request,
+        "participation/debates.html",
+        {
+            "process": process,
+            "component": component,
+            "debates": queries.debates(component),
+            "now": timezone.now(),
+        },
+    )
+
+
+def debate_detail(request, slug, cid, pk):
+    process, component = _component(slug, cid, ComponentKind.DEBATES)
+    debate = queries.debate(component, pk)
+    reason = argument_refusal(request.user, debate)
+    form = ArgumentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        parent = None
+        if form.cleaned_data.get("parent"):
+            parent = Comment.objects.filter(pk=form.cleaned_data["parent"], debate=debate).first()
+        try:
+            services.add_argument(
+                request.user,
+                debate,
+                body=form.cleaned_data["body"],
+                stance=form.cleaned_data.get("stance") or "",
+                parent=parent,
+            )
+        except PlatformError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Your argument is published."))
+            return redirect(
+                reverse("participation:debate", kwargs={"slug": slug, "cid": cid, "pk": pk})
+                + "#arguments"
+            )
+    staff = request.user.has_perm("participation.manage", process.territory)
+    arguments = queries.comment_tree(debate)
+    for argument in arguments:
+        argument.debate = debate
+    visible = [a for a in arguments if not a.is_hidden and not a.parent_id]
+    counts = {
+        stance: sum(1 for a in visible if a.stance == stance)
+        for stance in ("for", "against", "neutral")
+    }
+    replying_to = request.GET.get("reponse", "")
+    return render(
+        request,
+        "participation/debate.html",
+        {
+            "process": process,
+            "component": component,
+            "debate": debate,
+            "arguments": arguments,
+            "counts": counts,
+            "form": form,
+            "refusal": reason,
+            "is_staff": staff,
+            "editable": _editable(request.user, arguments),
+            "replying_to": replying_to if replying_to.isdigit() else "",
+            "conclusion_form": ConclusionForm(initial={"conclusion": debate.conclusion})
+            if staff
+            else None,
+        },
+    )
+
+
+@require_POST
+@login_required
+def conclude_debate(request, slug, cid, pk):
+    process, component = _component(slug, cid, ComponentKind.DEBATES)
+    debate = queries.debate(component, pk)
+    form = ConclusionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.conclude_debate(request.user, debate, form.cleaned_data["conclusion"])
+        except PlatformError as error:
+            messages.error(request, f"{error.title}. {error.detail}")
+        else:
+            messages.success(request, _("The conclusion is published; the debate is closed."))
+    else:
+        messages.error(request, _("Write the conclusion."))
+    return redirect("participation:debate", slug=slug, cid=cid, pk=pk)
 
 
 @require_POST
@@ -757,10 +948,12 @@ def admin_process(request, territory, process):
         "project": ProjectForm(prefix="project"),
         "meeting": MeetingForm(prefix="meeting"),
         "codes": CodesForm(prefix="codes"),
+        "component_add": ComponentForm(prefix="component_add", process=process),
     }
     codes = None
     action = request.POST.get("action") if request.method == "POST" else None
     component = None
+    form = None
     if request.POST.get("component"):
         component = queries.component_of(process, request.POST["component"])
     if action:
@@ -771,13 +964,32 @@ def admin_process(request, territory, process):
             "project": ProjectForm,
             "meeting": MeetingForm,
             "codes": CodesForm,
-            "settings": SettingsForm,
         }.get(action)
-        form = (
-            form_class(request.POST, prefix=action if action != "settings" else f"s{component.pk}")
-            if form_class
-            else None
-        )
+        form = form_class(request.POST, prefix=action) if form_class else None
+        if action == "settings" and component is not None:
+            form = SettingsForm(request.POST, prefix=f"s{component.pk}", kind=component.kind)
+        elif action == "component_add":
+            form = ComponentForm(request.POST, prefix=action, process=process)
+        elif action == "component_edit" and component is not None:
+            form = ComponentEditForm(request.POST, prefix=f"e{component.pk}", process=process)
+        elif action == "debate" and component is not None:
+            form = DebateForm(
+                request.POST,
+                prefix=f"d{component.pk}",
+                meetings=Meeting.objects.filter(component__process=process),
+            )
+        if action == "component_move" and component is not None:
+            try:
+                services.move_component(
+                    request.user,
+                    component,
+                    component_index(process, component) + (-1 if request.POST.get("up") else 1),
+                )
+            except PlatformError as error:
+                messages.error(request, f"{error.title}. {error.detail}")
+            else:
+                messages.success(request, _("The order of the tools is changed."))
+            return redirect(request.path)
         if action == "result":
             try:
                 services.add_result(
@@ -839,6 +1051,28 @@ def admin_process(request, territory, process):
                     services.update_component_settings(
                         request.user, component, **{k: v for k, v in data.items() if v is not None}
                     )
+                elif action == "component_add":
+                    services.add_component(
+                        request.user,
+                        process,
+                        kind=data["kind"],
+                        title=data["title"],
+                        phase=data["phase"] or None,
+                    )
+                elif action == "component_edit":
+                    services.update_component(
+                        request.user, component, title=data["title"], phase=data["phase"] or None
+                    )
+                elif action == "debate":
+                    services.add_debate(
+                        request.user,
+                        component,
+                        title=data["title"],
+                        description=data["description"],
+                        start=data["start"],
+                        end=data["end"],
+                        meeting=data["meeting"] or None,
+                    )
             except PlatformError as error:
                 _form_error(form, error)
                 messages.error(request, f"{error.title}. {error.detail}")
@@ -850,13 +1084,32 @@ def admin_process(request, territory, process):
             messages.error(request, _("Correct the errors in the form."))
         if form is not None and action in forms_by_name:
             forms_by_name[action] = form
+    process = _admin_process(territory, process.slug)  # read again: tools may have changed
     components = []
-    for c in process.components.all():
+    listed = list(process.components.all())
+    meetings_of_process = list(Meeting.objects.filter(component__process=process))
+    for index, c in enumerate(listed):
         c.process = process
+        posted_here = component is not None and component.pk == c.pk and form is not None
         components.append(
             {
                 "component": c,
-                "settings_form": SettingsForm(prefix=f"s{c.pk}", initial=c.settings),
+                "first": index == 0,
+                "last": index == len(listed) - 1,
+                "settings_form": form
+                if posted_here and action == "settings"
+                else SettingsForm(prefix=f"s{c.pk}", initial=c.settings, kind=c.kind),
+                "edit_form": form
+                if posted_here and action == "component_edit"
+                else ComponentEditForm(
+                    prefix=f"e{c.pk}",
+                    process=process,
+                    initial={"title": c.title, "phase": str(c.phase_id or "")},
+                ),
+                "debate_form": form
+                if posted_here and action == "debate"
+                else DebateForm(prefix=f"d{c.pk}", meetings=meetings_of_process),
+                "debates": queries.debates(c) if c.kind == ComponentKind.DEBATES else [],
                 "url": component_url(process, c),
                 "areas": list(c.areas.prefetch_related("projects"))
                 if c.kind == ComponentKind.BUDGET
@@ -884,6 +1137,75 @@ def admin_process(request, territory, process):
             forms=forms_by_name,
             codes=codes,
             now=timezone.now(),
+        ),
+    )
+
+
+def component_index(process, component) -> int:
+    ordered = [c.pk for c in process.components.all()]
+    return ordered.index(component.pk)
+
+
+@territory_permission_required("participation.manage")
+def admin_component_remove(request, territory, process, cid):
+    """Confirm, then remove a tool (refused with the reason when participants used it)."""
+    process = _admin_process(territory, process)
+    component = queries.component_of(process, cid)
+    held = services.component_contributions(component)
+    if request.method == "POST":
+        try:
+            services.remove_component(request.user, component)
+        except PlatformError as error:
+            messages.error(request, f"{error.title}. {error.detail}")
+        else:
+            messages.success(request, _("“%(title)s” is removed.") % {"title": component.title})
+        return redirect("participation:admin_process", slug=territory.slug, process=process.slug)
+    return render(
+        request,
+        "participation/admin/component_remove.html",
+        admin_context(request, territory, process=process, component=component, held=held),
+    )
+
+
+@territory_permission_required("participation.manage")
+def admin_merge(request, territory, process, cid):
+    """Merge a group of similar proposals: choose the one that stays and those merged."""
+    process = _admin_process(territory, process)
+    component = queries.component_of(process, cid, ComponentKind.PROPOSALS)
+    raw = request.POST.getlist("merged") + [request.POST.get("target", "")]
+    raw += request.GET.get("propositions", "").split(",")
+    ids = {int(i) for i in raw if str(i).strip().isdigit()}
+    group = list(
+        Proposal.objects.filter(component=component, pk__in=ids, merged_into__isnull=True).order_by(
+            "-support_count", "pk"
+        )
+    )
+    if not group:
+        raise Http404
+    initial = {"target": str(group[0].pk), "merged": [str(p.pk) for p in group[1:]]}
+    form = MergeForm(request.POST or None, proposals=group, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        target = next(p for p in group if str(p.pk) == form.cleaned_data["target"])
+        try:
+            services.merge_proposals(
+                request.user,
+                target,
+                [int(i) for i in form.cleaned_data["merged"]],
+                note=form.cleaned_data["note"],
+            )
+        except PlatformError as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("The proposals are merged into “%(title)s”.") % {"title": target.title},
+            )
+            return redirect("participation:proposal", pk=target.pk)
+    return render(
+        request,
+        "participation/admin/merge.html",
+        admin_context(
+            request, territory, process=process, component=component, group=group, form=form
         ),
     )
 
@@ -935,7 +1257,13 @@ def moderation(request, territory):
         else:
             messages.success(request, _("Done."))
         return redirect(request.path)
-    reports = queries.moderation_queue(territory).order_by("-created_at")[:200]
+    reports = list(queries.moderation_queue(territory).order_by("-created_at")[:200])
+    for r in reports:
+        r.link = (
+            comment_url(r.comment)
+            if r.comment_id
+            else reverse("participation:proposal", kwargs={"pk": r.proposal_id})
+        )
     blocks = Block.objects.filter(territory=territory).select_related("user")
     return render(
         request,

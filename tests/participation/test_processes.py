@@ -20,7 +20,7 @@ from .conftest import component
         (Blueprint.CONSULTATION, {ComponentKind.SURVEY, ComponentKind.RESULTS}),
         (Blueprint.IDEA_BOX, {ComponentKind.PROPOSALS, ComponentKind.RESULTS}),
         (Blueprint.BUDGET, {ComponentKind.PROPOSALS, ComponentKind.BUDGET, ComponentKind.RESULTS}),
-        (Blueprint.MEETING, {ComponentKind.MEETINGS}),
+        (Blueprint.MEETING, {ComponentKind.MEETINGS, ComponentKind.DEBATES}),
     ],
 )
 def test_a_blueprint_creates_consecutive_phases_and_its_components(
