@@ -153,3 +153,64 @@ def test_the_catalogue_and_dataset_page_without_javascript(new_context, make_mem
     # the chart keeps the table's filter: three lime trees in three communes
     assert page.locator("figure.chart tbody tr").count() == 3
     assert "3 rows match." in page.inner_text("#table")
+
+
+def test_a_partner_organisation_publishes_for_the_organisations_it_names(
+    new_context, make_user, grant, tmp_path
+):
+    """A member of a transport operator finds its back-office from the open-data page,
+    publishes a restricted dataset for a university; a member of the university reads it."""
+    from metropole.core.models import Organisation, OrganisationKind
+
+    lille = Territory.objects.get(code=LILLE)
+    operator = Organisation.objects.create(
+        metropole=lille, name="Opérateur de transport", kind=OrganisationKind.OPERATOR
+    )
+    university = Organisation.objects.create(
+        metropole=lille, name="Université", kind=OrganisationKind.PUBLIC_BODY
+    )
+    partner = make_user("donnees@operateur.example.org")
+    grant(partner, lille, Role.PARTNER, operator)
+    researcher = make_user("chercheuse@universite.example.org")
+    grant(researcher, lille, Role.PARTNER, university)
+    csv = tmp_path / "departs.csv"
+    csv.write_bytes(
+        b"ligne;arret;depart\n1;Gare Lille Flandres;06:12\n1;Republique Beaux-Arts;06:14\n"
+        b"2;Tourcoing Centre;06:30\n"
+    )
+
+    page = new_context().new_page()
+    log_in(page, partner.email, PASSWORD)
+    page.goto("/data/")
+    page.click("text=Datasets of Opérateur de transport")
+    page.wait_for_selector("main h1:has-text('Data')")
+    assert_accessible(page, "partner's datasets (empty)")
+    screenshot(page, "datahub-partner-space")
+    page.click("main >> text=Publish a new dataset")
+    page.fill("#id_title", "Premiers départs")
+    page.fill("#id_description", "Les premiers départs de chaque ligne, arrêt par arrêt.")
+    page.check("label:has-text('Members of Opérateur de transport') input")
+    page.check("label:has-text('Université') input")
+    assert_accessible(page, "partner's new dataset form")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("main h1:has-text('Add a file')")
+    page.fill("#id_title", "Départs")
+    page.set_input_files("#id_file", str(csv))
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("text=Loaded: 3 rows.")
+    assert_accessible(page, "partner's load report")
+    page.click("text=Go on: check and publish")
+    page.click("main button[value=publish]")
+    page.wait_for_selector(".messages >> text=The dataset is published.")
+    assert_accessible(page, "partner's published dataset")
+    screenshot(page, "datahub-partner-published")
+
+    reader = new_context().new_page()
+    log_in(reader, researcher.email, PASSWORD)
+    reader.goto("/data/")
+    reader.click("main h3 a:has-text('Premiers départs')")
+    reader.wait_for_selector("#table-title")
+    assert "Opérateur de transport" in reader.inner_text("main")
+    anonymous = new_context().new_page()
+    anonymous.goto("/data/")
+    assert anonymous.locator("main h3 a:has-text('Premiers départs')").count() == 0

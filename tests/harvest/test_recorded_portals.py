@@ -2,6 +2,7 @@
 local HTTP server that pages them with the portal's own parameters (see
 tests/fixtures/harvest/README.md for where each answer comes from)."""
 
+import hashlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,11 +11,28 @@ from metropole.datahub import services as datahub
 from metropole.datahub.models import Dataset, DatasetStatus, ResourceKind
 from metropole.harvest import services
 from metropole.harvest.models import HarvestedRecord, RunStatus
+from tests.harvest.conftest import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
 ENVIDAT_PERMAFROST = "8c2dcda3-8d82-40cd-b79e-1b4dbe4ac77f"
 ENVIDAT_CANOPY = "19c270cb-d470-4bf6-b527-90c1b44040e8"
+
+
+# SHA-256 of each recorded answer, as its recorder published it (tests/fixtures/harvest/README.md):
+# the fixtures are the recorded bytes, not a copy edited by hand.
+RECORDED = {
+    "ckan/envidat_package_search.json": (
+        27061,
+        "c6469c79e3812776e9347a6a474524bd00ad36d2acb04bef2c0fc8651b8fd258",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_the_fixtures_are_the_recorded_bytes(name):
+    content = (FIXTURES / name).read_bytes()
+    assert (len(content), hashlib.sha256(content).hexdigest()) == RECORDED[name]
 
 
 def copies(source) -> dict[str, Dataset]:
