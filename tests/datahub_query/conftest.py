@@ -199,11 +199,14 @@ def served(table, monkeypatch, settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    """The query API's rate limit keeps per-process counts: each test starts without them
-    (the shared counters in the database cache are rolled back with the test)."""
+def fresh_process_state(monkeypatch):
+    """The query API keeps per-process state: the rate limit's counts (the shared counters
+    in the database cache are rolled back with each test) and how long storing an answer
+    in the response cache took lately. Each test starts without them."""
     from metropole.datahub.api_records import _LIMIT
+    from metropole.datahub.querying import execute
 
     _LIMIT.forget()
+    monkeypatch.setattr(execute, "_store_ms", 0.0)
     yield
     _LIMIT.forget()
