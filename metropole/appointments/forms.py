@@ -99,3 +99,20 @@ class ClosureForm(forms.Form):
     )
     last_day = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class AgentEditForm(AgentForm):
+    active = forms.BooleanField(
+        label=_("Receives people (offered for new bookings)"), required=False
+    )
+
+
+class TypeEditForm(TypeForm):
+    active = forms.BooleanField(label=_("Open to booking"), required=False)
+
+
+class AbsenceEditForm(AbsenceForm):
+    def __init__(self, *args, agenda, **kwargs):
+        super().__init__(*args, agenda=agenda, **kwargs)
+        # An absence of an agent since deactivated can still be corrected.
+        self.fields["agent"].queryset = agenda.agents.all()

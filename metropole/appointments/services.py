@@ -520,3 +520,197 @@ def add_closure(actor, agenda, *, first_day, last_day, reason=""):
         last=str(last_day),
     )
     return closure
+
+
+# --- back-office edits: agents, absences, appointment types ------------------------------------
+
+
+def _future_bookings(**filters):
+    return Appointment.objects.filter(
+        status=Status.BOOKED, start__gte=timezone.now(), **filters
+    ).count()
+
+
+@transaction.atomic
+def update_agent(actor, agent, *, name, active=True):
+    """Rename an agent, or (de)activate them: an inactive agent is offered no new slot;
+    appointments already booked with them stay (the result says how many, so the service
+    can move or cancel them from the day view)."""
+    from .models import Agent
+
+    require_perm(actor, "appointments.manage_agenda", agent.agenda.territory)
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    name = (name or "").strip()
+    if not name:
+        raise BadRequest(_("Name needed"), _("Give the agent or counter a name."), field="name")
+    was_active = agent.active
+    agent.name, agent.active = name, bool(active)
+    agent.save(update_fields=["name", "active"])
+    audit(
+        actor,
+        "appointments.agent_changed",
+        agent.agenda.territory,
+        agent.agenda,
+        agent=agent.name,
+        active=agent.active,
+    )
+    if was_active and not agent.active:
+        return _future_bookings(agent=agent)
+    return 0
+
+
+@transaction.atomic
+def delete_agent(actor, agent) -> None:
+    """Delete an agent who never had an appointment (one with a history is deactivated)."""
+    require_perm(actor, "appointments.manage_agenda", agent.agenda.territory)
+    future = _future_bookings(agent=agent)
+    if future:
+        raise Conflict(
+            _("Appointments booked"),
+            _(
+                "%(name)s has %(n)d appointment(s) to come: deactivate them instead (no new "
+                "booking), then move or cancel those appointments."
+            )
+            % {"name": agent.name, "n": future},
+        )
+    if agent.appointments.exists():
+        raise Conflict(
+            _("Kept for the history"),
+            _(
+                "%(name)s received people: their appointments stay in the statistics. "
+                "Deactivate them instead."
+            )
+            % {"name": agent.name},
+        )
+    audit(
+        actor, "appointments.agent_deleted", agent.agenda.territory, agent.agenda, agent=agent.name
+    )
+    agent.delete()
+
+
+def _check_absence(start, end):
+    if end <= start:
+        raise BadRequest(
+            _("Dates in the wrong order"), _("The absence must end after it starts."), field="end"
+        )
+
+
+@transaction.atomic
+def update_absence(actor, absence, *, agent, start, end, reason=""):
+    """Change an absence's agent, dates or reason. Appointments already booked in it stay
+    (the result says how many, to move or cancel them)."""
+    require_perm(actor, "appointments.manage_agenda", absence.agent.agenda.territory)
+    if agent.agenda_id != absence.agent.agenda_id:
+        raise BadRequest(_("Wrong agent"), _("Choose an agent of this agenda."), field="agent")
+    _check_absence(start, end)
+    absence.agent, absence.start, absence.end = agent, start, end
+    absence.reason = (reason or "").strip()
+    absence.save()
+    audit(
+        actor,
+        "appointments.absence_changed",
+        agent.agenda.territory,
+        agent.agenda,
+        agent=agent.name,
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
+    return _future_bookings(agent=agent, start__lt=end, end__gt=start)
+
+
+@transaction.atomic
+def delete_absence(actor, absence) -> None:
+    agenda = absence.agent.agenda
+    require_perm(actor, "appointments.manage_agenda", agenda.territory)
+    audit(
+        actor,
+        "appointments.absence_deleted",
+        agenda.territory,
+        agenda,
+        agent=absence.agent.name,
+        start=absence.start.isoformat(),
+    )
+    absence.delete()
+
+
+@transaction.atomic
+def update_type(
+    actor,
+    appointment_type,
+    *,
+    name,
+    duration_minutes,
+    min_delay_hours,
+    max_delay_days,
+    mode,
+    active=True,
+):
+    """Change an appointment type. A new duration applies to new bookings; those already
+    made keep their times. An inactive type is no longer offered."""
+    from .models import Mode
+
+    agenda = appointment_type.agenda
+    require_perm(actor, "appointments.manage_agenda", agenda.territory)
+    name = (name or "").strip()
+    if not name:
+        raise BadRequest(_("Name needed"), _("Give the type a name."), field="name")
+    if mode not in Mode.values:
+        raise BadRequest(_("Unknown mode"), _("Choose how the appointment happens."), field="mode")
+    if not 5 <= duration_minutes <= 480:
+        raise BadRequest(
+            _("Duration out of range"),
+            _("A duration of 5 to 480 minutes."),
+            field="duration_minutes",
+        )
+    if max_delay_days < 1 or max_delay_days * 24 <= min_delay_hours:
+        raise BadRequest(
+            _("Delays do not fit"),
+            _("The maximum delay must be longer than the minimum delay."),
+            field="max_delay_days",
+        )
+    appointment_type.name = name
+    appointment_type.duration_minutes = duration_minutes
+    appointment_type.min_delay_hours = min_delay_hours
+    appointment_type.max_delay_days = max_delay_days
+    appointment_type.mode = mode
+    appointment_type.active = bool(active)
+    appointment_type.save()
+    audit(
+        actor,
+        "appointments.type_changed",
+        agenda.territory,
+        agenda,
+        type=name,
+        active=appointment_type.active,
+    )
+    return appointment_type
+
+
+@transaction.atomic
+def delete_type(actor, appointment_type) -> None:
+    """Delete a type never booked. One with bookings to come is refused (deactivate it: no
+    new booking, those made stay); one with past appointments too (they are the
+    statistics)."""
+    agenda = appointment_type.agenda
+    require_perm(actor, "appointments.manage_agenda", agenda.territory)
+    future = _future_bookings(type=appointment_type)
+    if future:
+        raise Conflict(
+            _("Bookings to come"),
+            _(
+                "“%(name)s” has %(n)d booking(s) to come and cannot be deleted. Deactivate it "
+                "instead: nobody can book it any more, and those appointments stay."
+            )
+            % {"name": appointment_type.name, "n": future},
+        )
+    if Appointment.objects.filter(type=appointment_type).exists():
+        raise Conflict(
+            _("Kept for the history"),
+            _(
+                "“%(name)s” was booked before: its appointments stay in the statistics. "
+                "Deactivate it instead."
+            )
+            % {"name": appointment_type.name},
+        )
+    audit(actor, "appointments.type_deleted", agenda.territory, agenda, type=appointment_type.name)
+    appointment_type.delete()

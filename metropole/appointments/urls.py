@@ -18,6 +18,21 @@ urlpatterns = [
     path("gestion/<slug:slug>/<int:pk>/reglages/", views.agenda_settings, name="settings"),
     path("gestion/<slug:slug>/<int:pk>/agenda.ics", views.agenda_ics, name="agenda_ics"),
     path(
+        "gestion/<slug:slug>/<int:pk>/agents/<int:agent_id>/",
+        views.agent_edit,
+        name="agent_edit",
+    ),
+    path(
+        "gestion/<slug:slug>/<int:pk>/absences/<int:absence_id>/",
+        views.absence_edit,
+        name="absence_edit",
+    ),
+    path(
+        "gestion/<slug:slug>/<int:pk>/types/<int:type_id>/",
+        views.type_edit,
+        name="type_edit",
+    ),
+    path(
         "gestion/<slug:slug>/<int:pk>/statut/<int:appointment_id>/",
         views.set_status,
         name="status",

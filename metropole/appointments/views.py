@@ -20,7 +20,14 @@ from metropole.core.views.helpers import territory_permission_required
 
 from . import ics, queries, services, slots
 from .forms import BookingForm, WaitingForm
-from .models import AGENT_STATUSES_CHOICES, Agenda, Appointment
+from .models import (
+    AGENT_STATUSES_CHOICES,
+    Absence,
+    Agenda,
+    Appointment,
+    AppointmentType,
+    Status,
+)
 
 DAYS_SHOWN = 7
 
@@ -401,6 +408,186 @@ def agenda_settings(request, territory, pk=None):
     return render(
         request,
         "appointments/agent/settings.html",
-        admin_context(request, territory, agenda=item, forms=forms),
+        admin_context(
+            request,
+            territory,
+            agenda=item,
+            forms=forms,
+            absences=Absence.objects.filter(agent__agenda=item, end__gte=timezone.now())
+            .select_related("agent")
+            .order_by("start")
+            if item is not None
+            else [],
+        ),
         status=400 if form is not None and form.errors else 200,
+    )
+
+
+# --- edit pages: an agent, an absence, an appointment type ---------------------------------------
+
+
+def _settings_url(territory, agenda, anchor=""):
+    url = reverse("appointments:settings", kwargs={"slug": territory.slug, "pk": agenda.pk})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _local_input(moment):
+    return timezone.localtime(moment, slots.LOCAL).strftime("%Y-%m-%dT%H:%M")
+
+
+@territory_permission_required("appointments.manage_agenda")
+def agent_edit(request, territory, pk, agent_id):
+    from .forms import AgentEditForm
+    from .models import Agent
+
+    item = get_object_or_404(Agenda, pk=pk, territory=territory)
+    agent = get_object_or_404(Agent, pk=agent_id, agenda=item)
+    if request.method == "POST" and request.POST.get("op") == "delete":
+        try:
+            services.delete_agent(request.user, agent)
+        except PlatformError as error:
+            messages.error(request, error.detail)
+            return redirect(
+                "appointments:agent_edit", slug=territory.slug, pk=pk, agent_id=agent.pk
+            )
+        messages.success(request, _("Agent deleted."))
+        return redirect(_settings_url(territory, item, "agents-title"))
+    form = AgentEditForm(
+        request.POST if request.method == "POST" else None,
+        initial={"name": agent.name, "active": agent.active},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            kept = services.update_agent(request.user, agent, **form.cleaned_data)
+        except PlatformError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.detail)
+        else:
+            if kept:
+                messages.warning(
+                    request,
+                    _(
+                        "Saved. %(name)s is no longer offered, but still has %(n)d appointment(s) "
+                        "to come: move or cancel them from the day view."
+                    )
+                    % {"name": agent.name, "n": kept},
+                )
+            else:
+                messages.success(request, _("Saved."))
+            return redirect(_settings_url(territory, item, "agents-title"))
+    now = timezone.now()
+    return render(
+        request,
+        "appointments/agent/agent_edit.html",
+        admin_context(
+            request,
+            territory,
+            agenda=item,
+            agent=agent,
+            form=form,
+            future=agent.appointments.filter(status=Status.BOOKED, start__gte=now).count(),
+            has_history=agent.appointments.exists(),
+        ),
+        status=400 if form.errors else 200,
+    )
+
+
+@territory_permission_required("appointments.manage_agenda")
+def absence_edit(request, territory, pk, absence_id):
+    from .forms import AbsenceEditForm
+    from .models import Absence
+
+    item = get_object_or_404(Agenda, pk=pk, territory=territory)
+    absence = get_object_or_404(
+        Absence.objects.select_related("agent"), pk=absence_id, agent__agenda=item
+    )
+    if request.method == "POST" and request.POST.get("op") == "delete":
+        services.delete_absence(request.user, absence)
+        messages.success(request, _("Absence deleted: the agent's times are offered again."))
+        return redirect(_settings_url(territory, item, "abs-title"))
+    form = AbsenceEditForm(
+        request.POST if request.method == "POST" else None,
+        agenda=item,
+        initial={
+            "agent": absence.agent_id,
+            "start": _local_input(absence.start),
+            "end": _local_input(absence.end),
+            "reason": absence.reason,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            overlapping = services.update_absence(request.user, absence, **form.cleaned_data)
+        except PlatformError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.detail)
+        else:
+            if overlapping:
+                messages.warning(
+                    request,
+                    _(
+                        "Saved. %(n)d appointment(s) already booked fall in this absence: move "
+                        "or cancel them from the day view."
+                    )
+                    % {"n": overlapping},
+                )
+            else:
+                messages.success(request, _("Saved."))
+            return redirect(_settings_url(territory, item, "abs-title"))
+    return render(
+        request,
+        "appointments/agent/absence_edit.html",
+        admin_context(request, territory, agenda=item, absence=absence, form=form),
+        status=400 if form.errors else 200,
+    )
+
+
+@territory_permission_required("appointments.manage_agenda")
+def type_edit(request, territory, pk, type_id):
+    from .forms import TypeEditForm
+
+    item = get_object_or_404(Agenda, pk=pk, territory=territory)
+    kind = get_object_or_404(AppointmentType, pk=type_id, agenda=item)
+    if request.method == "POST" and request.POST.get("op") == "delete":
+        try:
+            services.delete_type(request.user, kind)
+        except PlatformError as error:
+            messages.error(request, error.detail)
+            return redirect("appointments:type_edit", slug=territory.slug, pk=pk, type_id=kind.pk)
+        messages.success(request, _("Appointment type deleted."))
+        return redirect(_settings_url(territory, item, "types-title"))
+    form = TypeEditForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "name": kind.name,
+            "duration_minutes": kind.duration_minutes,
+            "min_delay_hours": kind.min_delay_hours,
+            "max_delay_days": kind.max_delay_days,
+            "mode": kind.mode,
+            "active": kind.active,
+        },
+        prefix="t",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_type(request.user, kind, **form.cleaned_data)
+        except PlatformError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.detail)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_settings_url(territory, item, "types-title"))
+    now = timezone.now()
+    return render(
+        request,
+        "appointments/agent/type_edit.html",
+        admin_context(
+            request,
+            territory,
+            agenda=item,
+            kind=kind,
+            form=form,
+            future=Appointment.objects.filter(
+                type=kind, status=Status.BOOKED, start__gte=now
+            ).count(),
+            has_history=Appointment.objects.filter(type=kind).exists(),
+        ),
+        status=400 if form.errors else 200,
     )
