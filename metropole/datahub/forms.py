@@ -44,12 +44,12 @@ class DatasetForm(forms.Form):
     temporal_start = forms.DateField(
         label=_("Data covers from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     temporal_end = forms.DateField(
         label=_("Data covers until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     contact_name = forms.CharField(label=_("Contact point"), max_length=200, required=False)
     contact_email = forms.CharField(label=_("Contact e-mail"), max_length=254, required=False)

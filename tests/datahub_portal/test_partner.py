@@ -296,3 +296,21 @@ def test_the_api_follows_the_same_rules(client, lille, operator, university, par
     assert other.status_code in (403, 404)
     dataset.refresh_from_db()
     assert dataset.title == "Parkings relais"
+
+
+def test_the_edit_form_keeps_the_coverage_dates_in_french(client, lille, operator, partner):
+    """A date field (type=date) must carry ISO dates whatever the language: a French
+    "01/01/1990" is not read by the browser, and saving the form would erase the date."""
+    dataset = services.create_dataset(
+        partner,
+        lille,
+        organisation=operator,
+        title="Lignes",
+        temporal_start="1990-01-01",
+        temporal_end="2020-12-31",
+    )
+    client.force_login(partner)
+    html = client.get(
+        purl("edit", operator, dataset.slug), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert 'value="1990-01-01"' in html and 'value="2020-12-31"' in html
