@@ -5,6 +5,7 @@ Open311 GeoReport v2 interface is in open311.py."""
 from datetime import datetime
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -15,6 +16,16 @@ from metropole.core.api_pagination import Pagination
 from . import queries, services
 
 router = Router(tags=["reports"])
+
+# Map colours of the statuses (contrast ≥ 3:1 against the white outline and the map).
+STATUS_COLOURS = {
+    "new": "#b3261e",
+    "acknowledged": "#9a5b00",
+    "in_progress": "#1f3a93",
+    "planned": "#5b2a86",
+    "fixed": "#1b6e3a",
+    "closed": "#4a4a4a",
+}
 
 
 class CategoryOut(Schema):
@@ -138,6 +149,11 @@ def report_geojson(
                 "status": r.status,
                 "status_label": str(r.get_status_display()),
                 "url": r.get_absolute_url(),
+                # What the core map's overlay shows: a popup and a colour per status.
+                "name": r.category.name,
+                "detail": str(r.get_status_display()),
+                "label": _("no. %(pk)d") % {"pk": r.pk},
+                "colour": STATUS_COLOURS.get(r.status),
             },
         }
         for r in qs[:2000]

@@ -9,7 +9,7 @@ from django.db import transaction
 from metropole.catalogue.models import Competence
 from metropole.catalogue.services import install_defaults
 
-from .models import Report, ReportCategory, Status, Update
+from .models import Report, ReportAttribute, ReportCategory, Status, Update
 
 DEFAULT_CATEGORIES = [
     ("nid-de-poule", "Nid-de-poule, chaussée abîmée", "Voirie", "voirie"),
@@ -30,6 +30,28 @@ DEFAULT_CATEGORIES = [
 ]
 
 
+# Extra questions (Open311 attributes) that reporting services commonly ask; none is
+# required, so a report stays quick to make.
+DEFAULT_QUESTIONS = {
+    "eclairage": [
+        ("nombre-lampadaires", "Combien de lampadaires sont éteints ?", "number", []),
+    ],
+    "depot-sauvage": [
+        (
+            "nature-dechets",
+            "Quels déchets ?",
+            "multivaluelist",
+            [
+                {"key": "encombrants", "name": "Encombrants (meubles, électroménager)"},
+                {"key": "gravats", "name": "Gravats, déchets de chantier"},
+                {"key": "sacs", "name": "Sacs d'ordures ménagères"},
+                {"key": "dechets-verts", "name": "Déchets verts"},
+            ],
+        ),
+    ],
+}
+
+
 @transaction.atomic
 def install_categories(metropole) -> None:
     install_defaults(metropole)
@@ -45,6 +67,19 @@ def install_categories(metropole) -> None:
                 "order": order,
             },
         )
+    for slug, questions in DEFAULT_QUESTIONS.items():
+        category = ReportCategory.objects.get(metropole=metropole, slug=slug)
+        for position, (code, label, datatype, choices) in enumerate(questions, start=1):
+            ReportAttribute.objects.get_or_create(
+                category=category,
+                code=code,
+                defaults={
+                    "label": label,
+                    "datatype": datatype,
+                    "choices": choices,
+                    "order": position,
+                },
+            )
 
 
 DEMO_REPORTS = [

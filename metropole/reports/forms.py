@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metropole.core.models import Territory
 
-from .models import CloseReason, ReportCategory, Status
+from .models import AttributeType, CloseReason, ReportCategory, Status
 
 
 class ReportForm(forms.Form):
@@ -16,9 +16,10 @@ class ReportForm(forms.Form):
         label=_("Commune (if you did not place a point)"),
         queryset=Territory.objects.none(),
         required=False,
+        to_field_name="code",  # the core map's pick mode selects the commune by its code
     )
     address = forms.CharField(
-        label=_("Address or place"),
+        label=_("Street, number or landmark"),
         required=False,
         max_length=300,
         help_text=_("For example: 12 rue Nationale, in front of the bakery."),
@@ -56,6 +57,36 @@ class ReportForm(forms.Form):
         if not has_point and not data.get("address"):
             self.add_error("address", _("Type the address so that the agents can find the place."))
         return data
+
+
+class AttributeForm(forms.Form):
+    """A question of a category (an Open311 attribute), in the back-office."""
+
+    label = forms.CharField(
+        label=_("Question"),
+        max_length=200,
+        help_text=_("As the person reporting will read it, e.g. “How many lamps are out?”"),
+    )
+    datatype = forms.ChoiceField(label=_("Type of answer"), choices=AttributeType.choices)
+    choices = forms.CharField(
+        label=_("Choices (for a list)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One choice per line. Leave empty for a text or a number."),
+    )
+    required = forms.BooleanField(label=_("An answer is required"), required=False)
+    help_text = forms.CharField(label=_("Help (optional)"), max_length=300, required=False)
+    order = forms.IntegerField(
+        label=_("Position among the questions"), min_value=1, max_value=999, required=False
+    )
+
+
+class LocationForm(forms.Form):
+    """An agent puts the report's point where the problem is."""
+
+    lat = forms.CharField(label=_("Latitude"), max_length=30)
+    lon = forms.CharField(label=_("Longitude"), max_length=30)
+    address = forms.CharField(label=_("Street, number or landmark"), max_length=300, required=False)
 
 
 class StatusForm(forms.Form):

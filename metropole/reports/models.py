@@ -46,6 +46,52 @@ class ReportCategory(models.Model):
         return self.name
 
 
+class AttributeType(models.TextChoices):
+    """Open311 GeoReport v2 datatypes of a category's extra questions."""
+
+    STRING = "string", _("short text")
+    TEXT = "text", _("long text")
+    NUMBER = "number", _("number")
+    SINGLE = "singlevaluelist", _("one choice in a list")
+    MULTI = "multivaluelist", _("several choices in a list")
+
+
+class ReportAttribute(models.Model):
+    """An extra question of a category (an Open311 service attribute, `metadata: true`).
+
+    `choices` is a list of {"key", "name"} for the list types; `code` is what Open311
+    clients post as attribute[code]."""
+
+    category = models.ForeignKey(
+        ReportCategory, on_delete=models.CASCADE, related_name="attributes"
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    label = models.CharField(_("question"), max_length=200)
+    help_text = models.CharField(_("help"), max_length=300, blank=True)
+    datatype = models.CharField(_("type of answer"), max_length=20, choices=AttributeType.choices)
+    required = models.BooleanField(_("required"), default=False)
+    order = models.PositiveIntegerField(_("order"), default=1)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("question of a category")
+        verbose_name_plural = _("questions of a category")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="unique_report_attribute")
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def is_list(self) -> bool:
+        return self.datatype in (AttributeType.SINGLE, AttributeType.MULTI)
+
+    def choice_name(self, key) -> str:
+        return next((c["name"] for c in self.choices if c["key"] == key), str(key))
+
+
 class Status(models.TextChoices):
     NEW = "new", _("new")
     ACKNOWLEDGED = "acknowledged", _("acknowledged")
@@ -90,6 +136,15 @@ class Report(models.Model):
     lat = models.FloatField(_("latitude"))
     lon = models.FloatField(_("longitude"))
     address = models.CharField(_("address or place"), max_length=300, blank=True)
+    # True when the reporter could not place a point (no map): the point is the commune's
+    # town hall, the address text says where; an agent corrects the point.
+    location_approximate = models.BooleanField(_("approximate position"), default=False)
+    # Answers to the category's questions (ReportAttribute.code -> value, a list for
+    # several choices), as validated by services.clean_answers.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # A link to a picture given by an Open311 client: never fetched (no outbound request
+    # from the server, SSRF), shown to agents as a link.
+    media_url = models.URLField(_("link to a picture"), max_length=500, blank=True)
     description = models.TextField(_("description"))
     photo = models.ImageField(_("photo"), upload_to="reports/%Y/%m/", blank=True)
     status = models.CharField(

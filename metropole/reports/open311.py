@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 at /open311/v2/ (https://wiki.open311.org/GeoReport_v2).
 
     GET  services.{json,xml}                 the report categories
-    GET  services/{service_code}.{json,xml}  a category's definition (no extra attributes)
+    GET  services/{service_code}.{json,xml}  a category's definition: its extra questions
     GET  requests.{json,xml}                 reports, filtered (ids, codes, dates, status)
     POST requests.{json,xml}                 report a problem (form-encoded, optional `media`)
     GET  requests/{id}.{json,xml}            one report
@@ -14,6 +14,7 @@ of {code, description} with the HTTP status. XML is generated with ElementTree; 
 parse XML sent to us (POST is form-encoded).
 """
 
+import re
 from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 
@@ -38,21 +39,24 @@ MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 
 
+def _xml_fill(parent, row: dict):
+    """A dict as child elements; a list of dicts under `key` as <key><singular>…: the
+    shape of GeoReport v2's XML (attributes/attribute, values/value)."""
+    for key, value in row.items():
+        if isinstance(value, list):
+            holder = ET.SubElement(parent, key)
+            for entry in value:
+                _xml_fill(ET.SubElement(holder, key.removesuffix("s")), entry)
+        else:
+            ET.SubElement(parent, key).text = _xml_text(value)
+
+
 def _render(data, fmt: str, root: str, item: str, status: int = 200):
     if fmt == "json":
         return JsonResponse(data, safe=False, status=status)
     element = ET.Element(root)
     for row in data if isinstance(data, list) else [data]:
-        child = ET.SubElement(element, item) if item else element
-        for key, value in row.items():
-            if isinstance(value, list):
-                holder = ET.SubElement(child, key)
-                for entry in value:
-                    sub = ET.SubElement(holder, key.rstrip("s"))
-                    for k, v in entry.items():
-                        ET.SubElement(sub, k).text = _xml_text(v)
-            else:
-                ET.SubElement(child, key).text = _xml_text(value)
+        _xml_fill(ET.SubElement(element, item) if item else element, row)
     body = ET.tostring(element, encoding="unicode", xml_declaration=False)
     return HttpResponse(
         '<?xml version="1.0" encoding="utf-8"?>' + body,
@@ -92,6 +96,17 @@ def _guard(view):
                 )
             return view(request, metropole, *args, fmt=fmt, **kwargs)
         except PlatformError as error:
+            if error.errors:  # one entry per fault, each naming its field
+                return _render(
+                    [
+                        {"code": error.status, "description": f"{e['message']} ({e['field']})"}
+                        for e in error.errors
+                    ],
+                    fmt,
+                    "errors",
+                    "error",
+                    status=error.status,
+                )
             where = f" ({error.field})" if error.field else ""
             return _error(fmt, error.status, f"{error.title}: {error.detail}{where}")
 
@@ -105,7 +120,7 @@ def _service(category) -> dict:
         "service_code": category.slug,
         "service_name": category.name,
         "description": category.description,
-        "metadata": False,
+        "metadata": bool(category.attributes.all()),
         "type": "realtime",
         "keywords": category.competence.name,
         "group": category.group,
@@ -115,7 +130,8 @@ def _service(category) -> dict:
 @require_safe
 @_guard
 def service_list(request, metropole, fmt):
-    data = [_service(c) for c in queries.categories_of(metropole)]
+    categories = queries.categories_of(metropole).prefetch_related("attributes")
+    data = [_service(c) for c in categories]
     return _render(data, fmt, "services", "service")
 
 
@@ -123,7 +139,36 @@ def service_list(request, metropole, fmt):
 @_guard
 def service_definition(request, metropole, code, fmt):
     category = queries.category_by_code(metropole, code)
-    return _render({"service_code": category.slug, "attributes": []}, fmt, "service_definition", "")
+    attributes = [
+        {
+            "variable": True,
+            "code": a.code,
+            "datatype": a.datatype,
+            "required": a.required,
+            "datatype_description": a.help_text or None,
+            "order": a.order,
+            "description": a.label,
+            **({"values": [dict(c) for c in a.choices]} if a.is_list else {}),
+        }
+        for a in category.attributes.all()
+    ]
+    data = {"service_code": category.slug, "attributes": attributes}
+    return _render(data, fmt, "service_definition", "")
+
+
+ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
+
+
+def posted_attributes(post) -> dict:
+    """attribute[code]=value and attribute[code][]=v1&attribute[code][]=v2 (several
+    choices) of a GeoReport v2 POST, as code -> value or list."""
+    found = {}
+    for key in post:
+        match = ATTRIBUTE_KEY.match(key)
+        if match:
+            values = post.getlist(key)
+            found[match.group(1)] = values if match.group(2) or len(values) > 1 else values[0]
+    return found
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -155,7 +200,7 @@ def _request(report: Report, request) -> dict:
         "media_url": (
             request.build_absolute_uri(reverse("reports:photo", kwargs={"pk": report.pk}))
             if report.photo
-            else None
+            else report.media_url or None  # a client's link, never fetched by us
         ),
     }
 
@@ -272,6 +317,8 @@ def _post_request(request, metropole, fmt):
         channel=Channel.OPEN311,
         reporter_email=request.POST.get("email", ""),
         reporter_name=name,
+        answers=posted_attributes(request.POST),
+        media_url=request.POST.get("media_url", ""),
     )
     data = [
         {

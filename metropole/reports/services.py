@@ -19,9 +19,11 @@ from metropole.core.services import audit
 from . import notify
 from .models import (
     OPEN_STATUSES,
+    AttributeType,
     Channel,
     CloseReason,
     Report,
+    ReportAttribute,
     ReportCategory,
     Status,
     Supporter,
@@ -30,6 +32,7 @@ from .models import (
 from .photos import clean_photo
 
 MAX_DESCRIPTION = 5000
+MAX_ANSWER = 2000
 
 
 def route(metropole, category: ReportCategory, lat, lon):
@@ -51,6 +54,100 @@ def route(metropole, category: ReportCategory, lat, lon):
     return commune, territory, service_for_competence(territory, category.competence)
 
 
+def clean_answers(category: ReportCategory, raw) -> dict:
+    """Check the answers to a category's questions (`raw`: code -> str or list of str)
+    and return them typed (number as int or float, lists as lists of keys).
+
+    Every fault is reported at once, each naming its question (`attribute[code]`), as
+    Open311 clients post it; a code the category does not ask is refused too."""
+    raw = dict(raw or {})
+    answers, errors = {}, []
+
+    def fault(attribute_code: str, message: str):
+        errors.append({"field": f"attribute[{attribute_code}]", "message": message})
+
+    questions = list(category.attributes.all())
+    known = {a.code for a in questions}
+    for code in sorted(set(raw) - known):
+        fault(
+            code,
+            _("“%(code)s” is not a question of the category “%(category)s”.")
+            % {"code": code, "category": category.name},
+        )
+    for question in questions:
+        value = raw.get(question.code)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        values = [str(v).strip() for v in values if v is not None and str(v).strip()]
+        named = {"question": question.label}
+        if not values:
+            if question.required:
+                fault(question.code, _("Answer the question “%(question)s”.") % named)
+            continue
+        if question.datatype != AttributeType.MULTI and len(values) > 1:
+            fault(question.code, _("Give one answer to “%(question)s”.") % named)
+            continue
+        if question.is_list:
+            keys = {c["key"] for c in question.choices}
+            wrong = [v for v in values if v not in keys]
+            if wrong:
+                fault(
+                    question.code,
+                    _("“%(value)s” is not one of the choices of “%(question)s” (%(keys)s).")
+                    % {**named, "value": wrong[0], "keys": ", ".join(sorted(keys))},
+                )
+                continue
+            answers[question.code] = (
+                values if question.datatype == AttributeType.MULTI else values[0]
+            )
+        elif question.datatype == AttributeType.NUMBER:
+            try:
+                number = float(values[0].replace(",", ".").replace(" ", ""))
+            except ValueError:
+                number = None
+            if number is None or number != number or number in (float("inf"), float("-inf")):
+                fault(
+                    question.code,
+                    _("“%(question)s” is a number; got “%(value)s”.")
+                    % {**named, "value": values[0][:40]},
+                )
+                continue
+            answers[question.code] = int(number) if number.is_integer() else number
+        else:
+            if len(values[0]) > MAX_ANSWER:
+                fault(
+                    question.code,
+                    _("Keep the answer to “%(question)s” under %(max)d characters.")
+                    % {**named, "max": MAX_ANSWER},
+                )
+                continue
+            answers[question.code] = values[0]
+    if errors:
+        raise BadRequest(
+            _("Invalid answers"),
+            " ".join(e["message"] for e in errors),
+            field=errors[0]["field"],
+            errors=errors,
+        )
+    return answers
+
+
+def readable_answers(report: Report) -> list[tuple[str, str]]:
+    """(question, answer) of a report, in the category's order, for agents."""
+    rows = []
+    for question in report.category.attributes.all():
+        if question.code not in report.answers:
+            continue
+        value = report.answers[question.code]
+        if question.is_list:
+            keys = value if isinstance(value, list) else [value]
+            value = ", ".join(question.choice_name(k) for k in keys)
+        rows.append((question.label, str(value)))
+    asked = {q.code for q in report.category.attributes.all()}
+    # Answers to a question removed since (or asked by the previous category) stay visible.
+    rows += [(code, str(v)) for code, v in report.answers.items() if code not in asked]
+    return rows
+
+
 @transaction.atomic
 def submit_report(
     actor,
@@ -65,8 +162,14 @@ def submit_report(
     channel: str = Channel.WEB,
     reporter_email: str = "",
     reporter_name: str = "",
+    answers=None,
+    location_approximate: bool = False,
+    media_url: str = "",
 ) -> Report:
-    """Record a report and route it to the territory and service responsible."""
+    """Record a report and route it to the territory and service responsible.
+
+    `answers` (code -> value) are checked against the category's questions;
+    `location_approximate` says the point stands for the commune, not the place."""
     if category is None or category.metropole_id != metropole.pk or not category.active:
         raise BadRequest(_("Missing category"), _("Choose what the problem is."), field="category")
     lat, lon = parse_coordinates(lat, lon)
@@ -83,6 +186,26 @@ def submit_report(
             _("Keep the description under %(max)d characters.") % {"max": MAX_DESCRIPTION},
             field="description",
         )
+    answers = clean_answers(category, answers)
+    media_url = (media_url or "").strip()
+    if media_url:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import URLValidator
+
+        try:
+            URLValidator(schemes=["http", "https"])(media_url)
+        except ValidationError:
+            raise BadRequest(
+                _("Malformed media_url"),
+                _("media_url must be an http or https address."),
+                field="media_url",
+            ) from None
+        if len(media_url) > 500:
+            raise BadRequest(
+                _("media_url too long"),
+                _("media_url must be under 500 characters."),
+                field="media_url",
+            )
     commune, territory, service = route(metropole, category, lat, lon)
     authenticated = actor is not None and actor.is_authenticated
     report = Report(
@@ -94,6 +217,9 @@ def submit_report(
         lat=lat,
         lon=lon,
         address=(address or "").strip()[:300],
+        location_approximate=bool(location_approximate),
+        answers=answers,
+        media_url=media_url,
         description=description,
         channel=channel,
         reporter=actor if authenticated else None,
@@ -112,6 +238,53 @@ def submit_report(
         category=category.slug,
         commune=commune.code,
         channel=channel,
+        approximate=bool(location_approximate),
+    )
+    return report
+
+
+@transaction.atomic
+def correct_location(actor, report: Report, lat, lon, *, address: str | None = None) -> Report:
+    """An agent puts the report's point where the problem really is (e.g. a report made
+    without a map, placed at the town hall). The point must stay in the same commune:
+    a point elsewhere is a re-routing, done on purpose with `reroute`."""
+    report = Report.objects.select_for_update().select_related("commune").get(pk=report.pk)
+    require_perm(actor, "reports.handle_report", report.territory)
+    lat, lon = parse_coordinates(lat, lon)
+    try:
+        commune = core_queries.commune_at(report.metropole, lat, lon)
+    except NotFound:
+        commune = None
+    if commune is None or commune.pk != report.commune_id:
+        raise BadRequest(
+            _("Point outside the commune"),
+            _(
+                "The new point must be in %(commune)s, where the report was made. To send "
+                "the report elsewhere, use “Send to another territory”."
+            )
+            % {"commune": report.commune.name},
+            field="lat",
+        )
+    before = (report.lat, report.lon, report.location_approximate)
+    report.lat, report.lon = lat, lon
+    report.location_approximate = False
+    if address is not None and address.strip():
+        report.address = address.strip()[:300]
+    report.save()
+    Update.objects.create(
+        report=report,
+        author=actor,
+        text=_("Position of the problem specified by the service."),
+        public=True,
+    )
+    audit(
+        actor,
+        "reports.location_corrected",
+        report.territory,
+        report,
+        before=[before[0], before[1]],
+        after=[lat, lon],
+        was_approximate=before[2],
     )
     return report
 
@@ -375,6 +548,106 @@ def erase_personal_data(user) -> None:
 
 
 # --- categories (metropole administrators) -----------------------------------------------
+
+
+def parse_choices(text: str) -> list[dict]:
+    """One choice per line, "key: name" or just the name (its key is then the name
+    slugified): the back-office's way of writing a list's values."""
+    from django.utils.text import slugify
+
+    choices, seen = [], set()
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        key, sep, name = line.partition(":")
+        key, name = (key.strip(), name.strip()) if sep and name.strip() else ("", line)
+        key = slugify(key or name)[:60]
+        if not key:
+            raise BadRequest(
+                _("Invalid choice"),
+                _("Line %(n)d of the choices has no letter or digit.") % {"n": number},
+                field="choices",
+            )
+        if key in seen:
+            raise BadRequest(
+                _("Duplicate choice"),
+                _("Line %(n)d repeats the choice “%(key)s”.") % {"n": number, "key": key},
+                field="choices",
+            )
+        seen.add(key)
+        choices.append({"key": key, "name": name[:200]})
+    return choices
+
+
+@transaction.atomic
+def save_attribute(
+    actor, category: ReportCategory, *, attribute: ReportAttribute | None = None, **values
+) -> ReportAttribute:
+    """Create or change a question of a category (an Open311 attribute)."""
+    from django.utils.text import slugify
+
+    require_perm(actor, "reports.manage_categories", category.metropole)
+    label = (values.get("label") or "").strip()
+    if not label:
+        raise BadRequest(_("Missing question"), _("Write the question."), field="label")
+    datatype = values.get("datatype") or ""
+    if datatype not in AttributeType.values:
+        raise BadRequest(_("Unknown type"), _("Choose the type of answer."), field="datatype")
+    choices = values.get("choices") or []
+    if isinstance(choices, str):
+        choices = parse_choices(choices)
+    if datatype in (AttributeType.SINGLE, AttributeType.MULTI):
+        if len(choices) < 2:
+            raise BadRequest(
+                _("Missing choices"),
+                _("A list needs at least two choices, one per line."),
+                field="choices",
+            )
+    else:
+        choices = []
+    created = attribute is None
+    if created:
+        code = slugify(values.get("code") or label)[:60] or "question"
+        attribute = ReportAttribute(category=category, code=code)
+        last = category.attributes.order_by("-order").first()
+        attribute.order = (last.order + 1) if last else 1
+    attribute.label = label[:200]
+    attribute.help_text = (values.get("help_text") or "").strip()[:300]
+    attribute.datatype = datatype
+    attribute.required = bool(values.get("required"))
+    if values.get("order"):
+        attribute.order = int(values["order"])
+    attribute.choices = choices
+    try:
+        with transaction.atomic():
+            attribute.save()
+    except IntegrityError:
+        raise Conflict(
+            _("Question already asked"),
+            _("This category already has a question with the code “%(code)s”.")
+            % {"code": attribute.code},
+            field="label",
+        ) from None
+    audit(
+        actor,
+        "reports.attribute_created" if created else "reports.attribute_updated",
+        category.metropole,
+        category,
+        code=attribute.code,
+        datatype=datatype,
+    )
+    return attribute
+
+
+@transaction.atomic
+def delete_attribute(actor, attribute: ReportAttribute) -> None:
+    """Remove a question; answers already given stay on the reports that have them."""
+    category = attribute.category
+    require_perm(actor, "reports.manage_categories", category.metropole)
+    code = attribute.code
+    attribute.delete()
+    audit(actor, "reports.attribute_deleted", category.metropole, category, code=code)
 
 
 @transaction.atomic

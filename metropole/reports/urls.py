@@ -19,6 +19,21 @@ urlpatterns = [
     path("signalements/gestion/<slug:slug>/<int:pk>/", views.handle, name="handle"),
     path("signalements/categories/<slug:slug>/", views.categories, name="categories"),
     path("signalements/categories/<slug:slug>/<int:pk>/", views.categories, name="category_edit"),
+    path(
+        "signalements/categories/<slug:slug>/<int:pk>/questions/",
+        views.question,
+        name="question_new",
+    ),
+    path(
+        "signalements/categories/<slug:slug>/<int:pk>/questions/<int:qpk>/",
+        views.question,
+        name="question_edit",
+    ),
+    path(
+        "signalements/categories/<slug:slug>/<int:pk>/questions/<int:qpk>/supprimer/",
+        views.question_delete,
+        name="question_delete",
+    ),
     path("open311/v2/services.<str:fmt>", open311.service_list, name="open311_services"),
     path(
         "open311/v2/services/<slug:code>.<str:fmt>",

@@ -15,12 +15,29 @@ from metropole.core.views.administration import admin_context
 from metropole.core.views.helpers import territory_permission_required
 
 from . import queries, services
-from .forms import CategoryForm, MessageForm, ReportForm, RerouteForm, StatusForm
-from .models import Status
+from .forms import (
+    AttributeForm,
+    CategoryForm,
+    LocationForm,
+    MessageForm,
+    ReportForm,
+    RerouteForm,
+    StatusForm,
+)
+from .models import AttributeType, Status
 
 
-def _map_context(request):
-    return {"basemap": core_queries.basemap()}
+def _map_context(request, **overlay_filters):
+    """The core map's context; with filters, the reports drawn over it (GeoJSON API)."""
+    context = {"basemap": core_queries.basemap()}
+    if overlay_filters:
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        query = urlencode({k: v for k, v in overlay_filters.items() if v})
+        context["overlay_url"] = f"{reverse('api:reports_geojson')}?{query}"
+    return context
 
 
 @require_safe
@@ -45,8 +62,7 @@ def index(request):
             "categories": queries.categories_of(metropole),
             "communes": core_queries.commune_links(metropole),
             "statuses": Status.choices,
-            "query": request.GET.urlencode(),
-            **_map_context(request),
+            **_map_context(request, status=status, category=category, commune=commune),
         },
     )
 
@@ -63,23 +79,76 @@ def _point_of_commune(commune) -> tuple[float, float]:
     return point.y, point.x
 
 
+def _question_name(category, question) -> str:
+    return f"q-{category.pk}-{question.code}"
+
+
+def _posted_answers(post, category) -> dict:
+    """The report form's answers to `category`'s questions, as code -> value or list."""
+    return {
+        q.code: (
+            post.getlist(_question_name(category, q))
+            if q.datatype == AttributeType.MULTI
+            else post.get(_question_name(category, q), "")
+        )
+        for q in category.attributes.all()
+    }
+
+
+def _question_blocks(categories, post, chosen=None, errors=None) -> list[dict]:
+    """The questions of every category that has some. With JavaScript only the block of
+    the chosen category shows; without it every block says which problem it is for, and
+    only the chosen category's answers are read."""
+    errors = errors or {}
+    blocks = []
+    for category in categories:
+        questions = []
+        for q in category.attributes.all():
+            name = _question_name(category, q)
+            values = post.getlist(name) if post else []
+            questions.append(
+                {
+                    "q": q,
+                    "name": name,
+                    "id": f"id_{name}",
+                    "values": values,
+                    "value": values[0] if values else "",
+                    "error": errors.get(q.code) if chosen == category else None,
+                }
+            )
+        if questions:
+            blocks.append({"category": category, "questions": questions})
+    return blocks
+
+
 @login_required
 def new(request):
     metropole = request.metropole
     form = ReportForm(request.POST or None, request.FILES or None, metropole=metropole)
-    nearby = []
+    categories = queries.categories_of(metropole).prefetch_related("attributes")
+    nearby, answer_errors, chosen = [], {}, None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        chosen = data["category"]
         lat, lon = data.get("lat"), data.get("lon")
-        if not (lat and lon):
+        approximate = not (lat and lon)
+        if approximate:
             lat, lon = _point_of_commune(data["commune"])
         try:
-            if not data.get("confirm_new"):
+            answers = services.clean_answers(chosen, _posted_answers(request.POST, chosen))
+        except PlatformError as error:
+            answer_errors = {
+                e["field"].removeprefix("attribute[").removesuffix("]"): e["message"]
+                for e in error.errors or []
+            }
+            form.add_error(None, _("Some answers are missing or wrong: see the questions."))
+        try:
+            if not answer_errors and not data.get("confirm_new"):
                 from metropole.core.geo import parse_coordinates
 
                 plat, plon = parse_coordinates(lat, lon)
                 nearby = queries.nearby_open(metropole, plat, plon, data["category"])
-            if not nearby:
+            if not nearby and not answer_errors:
                 report = services.submit_report(
                     request.user,
                     metropole,
@@ -89,6 +158,8 @@ def new(request):
                     description=data["description"],
                     photo=data.get("photo"),
                     address=data.get("address", ""),
+                    answers=answers,
+                    location_approximate=approximate,
                 )
                 messages.success(
                     request,
@@ -96,15 +167,25 @@ def new(request):
                     % {"pk": report.pk, "name": report.territory.display_name},
                 )
                 return redirect(report)
-            form.data = form.data.copy()
-            form.data["confirm_new"] = "True"
+            if nearby:
+                form.data = form.data.copy()
+                form.data["confirm_new"] = "True"
         except PlatformError as error:
             field = {"location": None}.get(error.field, error.field)
             form.add_error(field if field in form.fields else None, error.detail)
     return render(
         request,
         "reports/new.html",
-        {"territory": metropole, "form": form, "nearby": nearby, **_map_context(request)},
+        {
+            "territory": metropole,
+            "form": form,
+            "categories": categories,
+            "question_blocks": _question_blocks(
+                categories, request.POST, chosen=chosen, errors=answer_errors
+            ),
+            "nearby": nearby,
+            **_map_context(request),
+        },
         status=400 if request.method == "POST" and form.errors else 200,
     )
 
@@ -233,7 +314,7 @@ def queue(request, territory):
             count_rows=_count_rows(
                 queries.counts_by_status(queries.queue_for(request.user, territory))
             ),
-            **_map_context(request),
+            **_map_context(request, territory=territory.code, status=status, category=category),
         ),
     )
 
@@ -263,6 +344,15 @@ def handle(request, territory, pk):
         metropole=metropole,
         prefix="r",
     )
+    location_form = LocationForm(
+        request.POST if request.POST.get("action") == "location" else None,
+        initial={
+            "lat": f"{report.lat:.6f}",
+            "lon": f"{report.lon:.6f}",
+            "address": report.address,
+        },
+        prefix="p",
+    )
     if request.method == "POST":
         action = request.POST.get("action")
         form = {
@@ -270,6 +360,7 @@ def handle(request, territory, pk):
             "message": message_form,
             "category": category_form,
             "reroute": reroute_form,
+            "location": location_form,
         }.get(action)
         if form is not None and form.is_valid():
             data = form.cleaned_data
@@ -290,6 +381,10 @@ def handle(request, territory, pk):
                     services.add_message(request.user, report, data["text"], public=data["public"])
                 elif action == "category":
                     services.recategorise(request.user, report, data["category"])
+                elif action == "location":
+                    services.correct_location(
+                        request.user, report, data["lat"], data["lon"], address=data["address"]
+                    )
                 else:
                     services.reroute(request.user, report, data["territory"], text=data["text"])
             except PlatformError as error:
@@ -312,6 +407,8 @@ def handle(request, territory, pk):
             message_form=message_form,
             category_form=category_form,
             reroute_form=reroute_form,
+            location_form=location_form,
+            answers=services.readable_answers(report),
             **_map_context(request),
         ),
         status=400 if request.method == "POST" else 200,
@@ -353,6 +450,58 @@ def categories(request, territory, pk=None):
             categories=queries.categories_of(territory, active_only=False),
             form=form,
             editing=item,
+            questions=item.attributes.all() if item else [],
         ),
         status=400 if form.errors else 200,
     )
+
+
+@territory_permission_required("reports.manage_categories")
+def question(request, territory, pk, qpk=None):
+    """Add or change one question of a category (an Open311 attribute)."""
+    from django.shortcuts import get_object_or_404
+
+    from .models import ReportAttribute, ReportCategory
+
+    category = get_object_or_404(ReportCategory, pk=pk, metropole=territory)
+    item = get_object_or_404(ReportAttribute, pk=qpk, category=category) if qpk else None
+    initial = None
+    if item is not None:
+        initial = {
+            "label": item.label,
+            "datatype": item.datatype,
+            "choices": "\n".join(f"{c['key']}: {c['name']}" for c in item.choices),
+            "required": item.required,
+            "help_text": item.help_text,
+            "order": item.order,
+        }
+    form = AttributeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_attribute(request.user, category, attribute=item, **form.cleaned_data)
+        except PlatformError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.detail)
+        else:
+            messages.success(request, _("The question is saved."))
+            return redirect("reports:category_edit", slug=territory.slug, pk=category.pk)
+    return render(
+        request,
+        "reports/agent/question.html",
+        admin_context(request, territory, category=category, form=form, editing=item),
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@territory_permission_required("reports.manage_categories")
+def question_delete(request, territory, pk, qpk):
+    from django.shortcuts import get_object_or_404
+
+    from .models import ReportAttribute
+
+    item = get_object_or_404(
+        ReportAttribute, pk=qpk, category__pk=pk, category__metropole=territory
+    )
+    services.delete_attribute(request.user, item)
+    messages.success(request, _("The question is removed."))
+    return redirect("reports:category_edit", slug=territory.slug, pk=pk)

@@ -195,3 +195,85 @@ def test_a_posted_media_file_is_sanitised_and_published_as_media_url(
         timeout=10,
     )
     assert not_a_photo.status_code == 400 and Report.objects.count() == 1
+
+
+# --- civicbot: an Open311 client from PyPI that posts -------------------------------------
+#
+# `open311` 1.1 (2011) and `three` 0.8.0 (2013) do not import on Python 3 (implicit relative
+# imports, itertools.ifilter); civicbot 0.4.0's Open311Client lists services, reads
+# definitions, checks a request against the definition's attributes and posts it
+# (form-encoded, attribute[code] and attribute[code][]), then reads it back.
+
+
+@pytest.fixture
+def civic_client(endpoint):
+    from civicbot import Endpoint, HttpTransport, Open311Client
+    from civicbot.http import RateLimiter
+
+    our = Endpoint(id="metropole", name="Métropole", base_url=endpoint, write=True)
+    transport = HttpTransport(rate_limiter=RateLimiter(min_interval=0))  # no politeness delay
+    return Open311Client(our, transport, jurisdiction_id="200093201")
+
+
+def test_civicbot_lists_posts_with_attributes_and_reads_back(civic_client, api_key):
+    from civicbot import ValidationError
+    from civicbot.http import HttpError
+
+    codes = {s["service_code"]: s for s in civic_client.list_services()}
+    assert codes["eclairage"]["metadata"] is True and codes["nid-de-poule"]["metadata"] is False
+    definition = civic_client.get_service_definition("depot-sauvage")
+    question = definition["attributes"][0]
+    assert question["code"] == "nature-dechets" and question["datatype"] == "multivaluelist"
+    # The client checks the request against our definition before sending anything.
+    with pytest.raises(ValidationError) as refused:
+        civic_client.create_request(
+            "depot-sauvage",
+            dry_run=False,
+            confirm="SEND",
+            api_key=api_key,
+            validate_remote=True,
+            lat=ROUBAIX_CENTRE[0],
+            lng=ROUBAIX_CENTRE[1],
+            description="Dépôt",
+            attributes={"nature-dechets": ["pneus"]},
+        )
+    assert "pneus" in str(refused.value)
+    sent = civic_client.create_request(
+        "depot-sauvage",
+        dry_run=False,
+        confirm="SEND",
+        api_key=api_key,
+        validate_remote=True,
+        lat=ROUBAIX_CENTRE[0],
+        lng=ROUBAIX_CENTRE[1],
+        address_string="Rue de Lannoy",
+        description="Gravats et sacs au pied du mur",
+        attributes={"nature-dechets": ["gravats", "sacs"]},
+        media_url="https://photos.example.org/depot.jpg",
+        email="someone@example.org",
+    )
+    request_id = sent.response[0]["service_request_id"]
+    report = Report.objects.get(pk=request_id)
+    assert report.channel == Channel.OPEN311 and report.answers == {
+        "nature-dechets": ["gravats", "sacs"]
+    }
+    back = civic_client.get_request(request_id)
+    assert back["service_code"] == "depot-sauvage" and back["status"] == "open"
+    assert back["media_url"] == "https://photos.example.org/depot.jpg"
+    assert back["agency_responsible"] == "Métropole Européenne de Lille"
+    listed = civic_client.list_requests(service_code="depot-sauvage", status="open")
+    assert [r["service_request_id"] for r in listed] == [request_id]
+    # Our own check when a client does not validate: a clear 400 naming the attribute.
+    with pytest.raises(HttpError) as error:
+        civic_client.create_request(
+            "eclairage",
+            dry_run=False,
+            confirm="SEND",
+            api_key=api_key,
+            lat=ROUBAIX_CENTRE[0],
+            lng=ROUBAIX_CENTRE[1],
+            description="Lampadaires",
+            attributes={"nombre-lampadaires": "beaucoup"},
+        )
+    assert error.value.status == 400 and "attribute[nombre-lampadaires]" in error.value.body
+    assert Report.objects.count() == 1

@@ -191,7 +191,7 @@ def test_report_without_javascript_by_commune_and_address(
         "/signalements/nouveau/",
         {
             "category": report_categories("depot-sauvage").pk,
-            "commune": commune(ROUBAIX).pk,
+            "commune": ROUBAIX,
             "address": "Grand-Place, devant l'hôtel de ville",
             "description": "Sacs abandonnés",
         },
@@ -199,8 +199,12 @@ def test_report_without_javascript_by_commune_and_address(
     assert response.status_code == 302
     made = Report.objects.get()
     assert made.commune.code == ROUBAIX and made.address.startswith("Grand-Place")
+    # No point was placed: the report stands at the town hall, marked as approximate.
+    hall = commune(ROUBAIX).town_hall
+    assert made.location_approximate
+    assert (made.lat, made.lon) == (float(hall["lat"]), float(hall["lon"]))
     page = client.get(response["Location"]).content.decode()
-    assert "Sacs abandonnés" in page
+    assert "Sacs abandonnés" in page and "Approximate position" in page
 
 
 def test_report_form_shows_nearby_reports_before_a_new_one(

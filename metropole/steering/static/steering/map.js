@@ -1,5 +1,6 @@
 /* Map of a plan's actions by commune: the core's map (core/js/map.js: Leaflet, communes
- * GeoJSON, zoom labels, links to the communes) shaded by each commune's number of actions
+ * GeoJSON, zoom labels, links to the communes) shaded through its per-commune style hook
+ * (setFeatureStyle) by each commune's number of actions
  * (data-counts="code:n,..."). The table next to the map gives the same figures without JavaScript. */
 (function () {
   'use strict';
@@ -16,16 +17,19 @@
         max = Math.max(max, counts[parts[0]]);
       }
     });
+    function shade(feature) {
+      var n = counts[((feature && feature.properties) || {}).code] || 0;
+      return {
+        color: n ? '#1f3a93' : '#8a94a3', weight: n ? 2 : 0.8, opacity: 1,
+        fillColor: '#1f3a93', fillOpacity: n ? 0.15 + 0.6 * n / (max || 1) : 0.03
+      };
+    }
+    // The core keeps this style after a hover (its per-commune style hook).
+    event.detail.setFeatureStyle(shade);
     var involved = [];
     event.detail.layer.eachLayer(function (lyr) {
       var props = (lyr.feature && lyr.feature.properties) || {};
       var n = counts[props.code] || 0;
-      var style = {
-        color: n ? '#1f3a93' : '#8a94a3', weight: n ? 2 : 0.8, opacity: 1,
-        fillColor: '#1f3a93', fillOpacity: n ? 0.15 + 0.6 * n / (max || 1) : 0.03
-      };
-      lyr.setStyle(style);
-      lyr.off('mouseout').on('mouseout', function () { lyr.setStyle(style); });
       if (n) {
         involved.push(lyr);
         var label = document.createElement('span');

@@ -10,12 +10,28 @@
  *        data-result="map-result-id"              id of an aria-live="polite" element
  *        data-label="Carte des communes"          optional, used as aria-label if none is set
  *        data-pick-lat="id" data-pick-lon="id"    "pick a point" mode (forms): a click anywhere,
- *        data-pick-commune="id"></div>            a commune included, fills these inputs (and
+ *        data-pick-commune="id"                   a commune included, fills these inputs (and
  *                                                 selects the commune found) instead of opening
  *                                                 the commune's page; fires metropole:point-picked
+ *        data-outlines="display"                  the communes are drawn for orientation only:
+ *                                                 no tooltip, hover or click (a click on the map
+ *                                                 only picks a point in pick mode)
+ *        data-point-lat="" data-point-lon=""      a fixed point, marked and zoomed to
+ *        data-overlay-url="…geojson"              points drawn above the communes; properties:
+ *                                                 name, detail, url, colour (a popup names the
+ *                                                 point and links to url, text data-text-open)
+ *   ></div>
  *
  * The map is an enhancement: templates always list the same places as plain links.
- * Once ready, the element fires a "metropole:map-ready" event (detail: {map, layer}).
+ * Once ready (outlines and overlay drawn), the element gets a data-map-ready attribute and
+ * fires "metropole:map-ready" (it does not bubble: listen in the capture phase) with
+ * detail: {
+ *   map, layer,                 the Leaflet map and the communes' GeoJSON layer
+ *   overlay,                    an L.featureGroup above the communes for a module's markers
+ *   setFeatureStyle(fn),        per-commune style: fn(feature) -> Leaflet path options, merged
+ *                               over the base style; hover and mouse-out keep it
+ *   place(latlng)               put the point as a click would (pick mode: fills the inputs)
+ * }.
  */
 (function () {
   'use strict';
@@ -97,6 +113,11 @@
     var pickLon = byId(el.getAttribute('data-pick-lon'));
     var pickCommune = byId(el.getAttribute('data-pick-commune'));
     var picking = !!(pickLat && pickLon);
+    var displayOnly = el.getAttribute('data-outlines') === 'display';
+    var overlayUrl = el.getAttribute('data-overlay-url') || '';
+    var fixedLat = parseFloat(el.getAttribute('data-point-lat'));
+    var fixedLon = parseFloat(el.getAttribute('data-point-lon'));
+    var fixedPoint = isFinite(fixedLat) && isFinite(fixedLon) ? L.latLng(fixedLat, fixedLon) : null;
     var resultBox = resultId ? document.getElementById(resultId) : null;
 
     if (!el.hasAttribute('role')) { el.setAttribute('role', 'region'); }
@@ -128,9 +149,20 @@
     var hoverStyle = { weight: 3, fillOpacity: 0.3 };
     var highlightStyle = { color: colour, weight: 4, opacity: 1, fillColor: colour, fillOpacity: 0.4 };
 
+    var featureStyle = null; // a module's per-commune style (setFeatureStyle)
+
+    function merged(base, extra) {
+      var out = {};
+      var key;
+      for (key in base) { if (Object.prototype.hasOwnProperty.call(base, key)) { out[key] = base[key]; } }
+      for (key in extra || {}) { if (Object.prototype.hasOwnProperty.call(extra, key)) { out[key] = extra[key]; } }
+      return out;
+    }
+
     function styleFor(feature) {
       var props = (feature && feature.properties) || {};
-      return sameCode(props.code, highlight) ? highlightStyle : baseStyle;
+      if (sameCode(props.code, highlight)) { return highlightStyle; }
+      return featureStyle ? merged(baseStyle, featureStyle(feature)) : baseStyle;
     }
 
     var pointMarker = null;
@@ -185,9 +217,12 @@
       });
     }
 
-    map.on('click', function (e) { lookup(e.latlng); });
+    map.on('click', function (e) {
+      if (!displayOnly || picking) { lookup(e.latlng); }
+    });
 
     function onEachFeature(feature, layer) {
+      if (displayOnly) { return; }
       var props = feature.properties || {};
       if (props.name) {
         var label = document.createElement('span');
@@ -213,41 +248,105 @@
       map.setView([46.6, 2.4], 5); // metropolitan France
     }
 
-    if (!geojsonUrl) { showDefaultView(); return; }
+    var overlay = L.featureGroup();
 
-    fetch(geojsonUrl, {
-      credentials: 'same-origin',
-      headers: { Accept: 'application/geo+json, application/json' }
-    }).then(function (response) {
-      if (!response.ok) { throw new Error('HTTP ' + response.status); }
-      return response.json();
-    }).then(function (data) {
+    function drawOverlay(data) {
+      L.geoJSON(data, {
+        pointToLayer: function (feature, latlng) {
+          var props = feature.properties || {};
+          return L.circleMarker(latlng, {
+            radius: 8, color: '#ffffff', weight: 2, fillColor: props.colour || colour, fillOpacity: 0.95
+          });
+        },
+        onEachFeature: function (feature, lyr) {
+          var props = feature.properties || {};
+          var box = document.createElement('div'); // text nodes only, never HTML
+          if (props.name) {
+            var title = document.createElement('strong');
+            title.textContent = props.name;
+            box.appendChild(title);
+          }
+          if (props.detail) {
+            box.appendChild(document.createElement('br'));
+            box.appendChild(document.createTextNode(props.detail));
+          }
+          if (props.url) {
+            box.appendChild(document.createElement('br'));
+            box.appendChild(link(text(el, 'open', 'Ouvrir') + (props.label ? ' ' + props.label : ''), props.url));
+          }
+          if (box.childNodes.length) { lyr.bindPopup(box); }
+        }
+      }).eachLayer(function (lyr) { overlay.addLayer(lyr); });
+    }
+
+    function getJSON(url, accept) {
+      return fetch(url, { credentials: 'same-origin', headers: { Accept: accept } }).then(function (response) {
+        if (!response.ok) { throw new Error('HTTP ' + response.status); }
+        return response.json();
+      });
+    }
+
+    function showFixedPoint() {
+      if (!fixedPoint) { return false; }
+      map.setView(fixedPoint, basemapUrl ? 16 : 13, { animate: false }); // no tiles: show the commune around
+      mark(fixedPoint);
+      return true;
+    }
+
+    if (!geojsonUrl) { if (!showFixedPoint()) { showDefaultView(); } return; }
+
+    var overlayLoaded = overlayUrl
+      ? getJSON(overlayUrl, 'application/geo+json, application/json').then(drawOverlay).catch(function () {
+        setResult(resultBox, [text(el, 'overlay-failed', 'Les points n’ont pas pu être chargés. La liste reste disponible sur cette page.')], true);
+      })
+      : Promise.resolve();
+
+    getJSON(geojsonUrl, 'application/geo+json, application/json').then(function (data) {
       var highlighted = null;
       var layer = L.geoJSON(data, {
+        interactive: !displayOnly,
         style: styleFor,
         onEachFeature: function (feature, lyr) {
           onEachFeature(feature, lyr);
           if (feature.properties && sameCode(feature.properties.code, highlight)) { highlighted = lyr; }
         }
-      }).addTo(map);
+      });
 
       var target = highlighted || layer;
       var bounds = target.getBounds ? target.getBounds() : null;
-      if (bounds && bounds.isValid()) {
+      // The view first, then the layers (Leaflet draws paths against a set view).
+      if (showFixedPoint()) {
+        // the fixed point decides the view
+      } else if (bounds && bounds.isValid()) {
         map.fitBounds(bounds, { padding: [32, 32], animate: false });
       } else {
         showDefaultView();
       }
+      layer.addTo(map);
       if (highlighted && highlighted.bringToFront) { highlighted.bringToFront(); }
+      if (pointMarker) { pointMarker.bringToFront(); }
 
       if (picking && pickLat.value && pickLon.value) {
         var chosen = L.latLng(parseFloat(pickLat.value), parseFloat(pickLon.value));
         mark(chosen);
         map.setView(chosen, 15, { animate: false });
       }
-      el.dispatchEvent(customEvent('metropole:map-ready', { map: map, layer: layer }));
+      overlay.addTo(map);
+      return overlayLoaded.then(function () {
+        el.setAttribute('data-map-ready', '');
+        el.dispatchEvent(customEvent('metropole:map-ready', {
+          map: map,
+          layer: layer,
+          overlay: overlay,
+          setFeatureStyle: function (fn) {
+            featureStyle = typeof fn === 'function' ? fn : null;
+            layer.eachLayer(function (lyr) { lyr.setStyle(styleFor(lyr.feature)); });
+          },
+          place: function (latlng) { lookup(L.latLng(latlng)); }
+        }));
+      });
     }).catch(function () {
-      showDefaultView();
+      if (!showFixedPoint()) { showDefaultView(); }
       setResult(resultBox, [text(el, 'unavailable', 'La carte n’a pas pu être chargée. La liste des lieux reste disponible sur cette page.')], true);
     });
   }
