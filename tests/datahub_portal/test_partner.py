@@ -314,3 +314,23 @@ def test_the_edit_form_keeps_the_coverage_dates_in_french(client, lille, operato
         purl("edit", operator, dataset.slug), HTTP_ACCEPT_LANGUAGE="fr"
     ).content.decode()
     assert 'value="1990-01-01"' in html and 'value="2020-12-31"' in html
+
+
+def test_the_demo_partner_publishes_real_data(client, lille):
+    """`load_demo`: Etalab's "Vacances scolaires par zones" (the file shipped by the
+    vacances-scolaires-france package), published by the organisation, whose demo member
+    works in its back-office. Loading twice changes nothing."""
+    from metropole.datahub.demo import load_partner_demo
+
+    dataset = load_partner_demo(lille)
+    assert load_partner_demo(lille).pk == dataset.pk
+    assert Dataset.objects.filter(organisation__name="Etalab (DINUM)").count() == 1
+    (resource,) = dataset.resources.all()
+    version = resource.current_version
+    assert version.status == "ready" and version.row_count > 14000
+    assert [c["name"] for c in version.columns][:2] == ["date", "vacances_zone_a"]
+    assert (dataset.status, dataset.access, dataset.territory) == ("published", "public", lille)
+    member = dataset.organisation.members.get().user
+    client.force_login(member)
+    html = client.get(purl("manage", dataset.organisation)).content.decode()
+    assert "Vacances scolaires par zones" in html
