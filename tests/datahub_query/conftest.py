@@ -207,6 +207,8 @@ def fresh_process_state(monkeypatch):
     from metropole.datahub.querying import execute
 
     _LIMIT.forget()
+    # the middle of a window: a test's requests never straddle two windows
+    monkeypatch.setattr(_LIMIT, "clock", lambda: 1_800_000_030.0)
     monkeypatch.setattr(execute, "_store_ms", 0.0)
     yield
     _LIMIT.forget()

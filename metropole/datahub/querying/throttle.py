@@ -32,6 +32,7 @@ def batch_size(limit: int) -> int:
 class BatchedRateLimit:
     def __init__(self, scope: str, window: int = 60):
         self.scope, self.window = scope, window
+        self.clock = time.time  # seconds; the window is clock() // window
         self._lock = threading.Lock()
         self._bucket: int | None = None
         # identity -> [shared total seen at the last flush, hits of this process not flushed]
@@ -56,7 +57,7 @@ class BatchedRateLimit:
         read again, confirms it (so a counter that expired or was reset is seen at once);
         refused requests are not counted, except the last of a batch, which is added to
         the shared counter before the answer is known."""
-        bucket = int(time.time() // self.window)
+        bucket = int(self.clock() // self.window)
         size = batch_size(limit)
         key = self._key(identity, bucket)
         with self._lock:
@@ -87,7 +88,7 @@ class BatchedRateLimit:
         return total <= limit
 
     def retry_after(self) -> int:
-        return self.window - int(time.time() % self.window)
+        return self.window - int(self.clock() % self.window)
 
     def forget(self) -> None:
         """Drop this process's counts (tests)."""
