@@ -14,6 +14,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import connection, transaction
 
+from metropole.core.conf import setting
+
 log = logging.getLogger(__name__)
 
 PG_TYPES = {
@@ -213,26 +215,76 @@ def finish_table(version, spec) -> dict[str, float]:
             )
         timings["primary_key"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
-        for statement in index_statements(spec):
+        for statement in index_statements(spec, search=not search_index_deferred(version)):
             cursor.execute(statement)
         timings["index"] = round(time.perf_counter() - started, 3)
     return timings
 
 
+def search_index_deferred(version) -> bool:
+    """Whether PostgreSQL's full-text index of this version is built after the swap, in
+    the background: tables above DATAHUB_SEARCH_INDEX_DEFER_ROWS rows (a GIN index over
+    long text takes minutes on a million rows; the data is served meanwhile, and a
+    search scans the table until the index exists)."""
+    limit = int(setting("DATAHUB_SEARCH_INDEX_DEFER_ROWS", 200_000))
+    return is_postgresql() and (version.row_count or 0) > limit
+
+
 def finish_table_indexes(version) -> None:
-    """(Re)build the query engine's indexes after a column was dropped."""
+    """(Re)build the query engine's indexes after a column was dropped (PostgreSQL drops
+    the indexes that named it); a deferred full-text index is queued again."""
+    deferred = search_index_deferred(version)
     with connection.cursor() as cursor:
-        for statement in index_statements(version.table_spec()):
+        for statement in index_statements(version.table_spec(), search=not deferred):
             cursor.execute(statement)
+    if deferred:
+        queue_search_index(version)
 
 
-def index_statements(spec) -> list[str]:
+def queue_search_index(version) -> None:
+    """Build the version's full-text index in the background, once the transaction that
+    made the version current has committed."""
+    from .tasks import build_search_index
+
+    transaction.on_commit(lambda: build_search_index.enqueue(version.pk))
+
+
+def build_search_index(version) -> float | None:
+    """Build PostgreSQL's full-text index of a version (CONCURRENTLY outside a
+    transaction, so the table stays readable and writable); the seconds it took, None
+    when there is nothing to build."""
+    import time
+
+    try:
+        from .querying.indexes import search_index_exists, search_index_statements
+    except ImportError:
+        return None
+    spec = version.table_spec()
+    concurrently = not connection.in_atomic_block
+    statements = search_index_statements(spec, connection.vendor, concurrently=concurrently)
+    if not statements:
+        return None
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        if search_index_exists(spec, cursor):
+            return 0.0
+        # an interrupted concurrent build leaves an invalid index behind: start afresh
+        name = _q(f"{version.table_name}_fts_idx")
+        schema = _q(version.table_schema_name)
+        how = "CONCURRENTLY " if concurrently else ""
+        cursor.execute(f"DROP INDEX {how}IF EXISTS {schema}.{name}")
+        for statement in statements:
+            cursor.execute(statement)
+    return round(time.perf_counter() - started, 3)
+
+
+def index_statements(spec, search: bool = True) -> list[str]:
     try:
         from .querying.indexes import index_statements as build
     except ImportError:  # the query engine is not installed: no secondary indexes
         log.warning("metropole.datahub.querying.indexes is missing: tables get no index")
         return []
-    return build(spec, connection.vendor)
+    return build(spec, connection.vendor, search=search)
 
 
 def drop_table(version) -> None:

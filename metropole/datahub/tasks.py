@@ -15,6 +15,31 @@ def load_resource_version(version_id: int) -> str:
 
 
 @task
+def build_search_index(version_id: int) -> float | None:
+    """The full-text index of a large version, built after its swap (storage.py): the
+    seconds it took, recorded in the version's timings; None when the version is gone."""
+    from . import storage
+    from .models import ResourceVersion, VersionStatus
+
+    version = (
+        ResourceVersion.objects.filter(
+            pk=version_id, status__in=(VersionStatus.READY, VersionStatus.SUPERSEDED)
+        )
+        .select_related("resource")
+        .first()
+    )
+    if version is None or not storage.table_exists(version):
+        return None
+    seconds = storage.build_search_index(version)
+    if seconds:
+        version.refresh_from_db(fields=["timings"])
+        ResourceVersion.objects.filter(pk=version_id).update(
+            timings={**version.timings, "search_index": seconds}
+        )
+    return seconds
+
+
+@task
 def pull_due_resources() -> list[int]:
     """Re-pull the remote resources and module exports whose time has come."""
     from .services import pull_due

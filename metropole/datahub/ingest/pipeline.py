@@ -352,6 +352,8 @@ def _load(version: ResourceVersion) -> None:
     version.timings = timings
     version.report = report.as_dict(phase="done", append=bool(previous))
     make_current(version, rows_done=written)
+    if storage.search_index_deferred(version):
+        storage.queue_search_index(version)
 
 
 def _spool(version, reader, inferences, spool_path, spool_schema, speculation=None) -> int:

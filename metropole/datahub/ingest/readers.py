@@ -34,6 +34,7 @@ from metropole.core.conf import setting
 from .errors import IngestError
 
 BATCH_ROWS = 65_536
+CSV_BLOCK_BYTES = 4 << 20  # a CSV batch: what Arrow parses at once
 SAMPLE_BYTES = 1 << 20
 MAX_REPORTED = 1000  # structural errors kept in the report (all are counted)
 
@@ -336,7 +337,7 @@ class CsvReader(Reader):
                 self.path,
                 read_options=pacsv.ReadOptions(
                     use_threads=not self.careful,  # row numbers need one thread
-                    block_size=4 << 20,
+                    block_size=CSV_BLOCK_BYTES,
                     column_names=names,
                     skip_rows=1,
                     encoding=encoding,

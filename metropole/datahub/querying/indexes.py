@@ -16,6 +16,12 @@ Which indexes and full-text structures exist is the query engine's business:
   ADR 0021 explains the choice.
 * ``ANALYZE``, so the PostgreSQL planner's row estimate (used for counts of large tables) is
   right at once.
+
+When the PostgreSQL full-text index is built is datahub-core's policy (docs/datahub.md,
+ADR 0011): with the other indexes, before the swap, for tables up to
+``DATAHUB_SEARCH_INDEX_DEFER_ROWS`` rows; for larger ones after the swap, by a background
+task, with ``CREATE INDEX CONCURRENTLY`` (``search_index_statements``), so the data is
+served at once and search answers (by scanning) until the index exists.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ def indexed_columns(spec: TableSpec):
     return ordered[:MAX_BTREE_INDEXES]
 
 
-def index_statements(spec: TableSpec, vendor: str) -> list[str]:
+def index_statements(spec: TableSpec, vendor: str, *, search: bool = True) -> list[str]:
+    """Every index of a version's table; ``search=False`` leaves PostgreSQL's full-text
+    index out (built later by ``search_index_statements``)."""
     if vendor not in ("postgresql", "sqlite"):
         raise ValueError(f"unsupported database vendor {vendor!r}")
     table = table_ref(spec)
@@ -61,7 +69,8 @@ def index_statements(spec: TableSpec, vendor: str) -> list[str]:
             stmts.append(create_index("geo_idx", '("_lat", "_lon")'))
     text_cols = spec.text_columns
     if text_cols and vendor == "postgresql":
-        stmts.append(create_index("fts_idx", f"USING gin ({pg_tsvector_expr(spec)})"))
+        if search:
+            stmts += search_index_statements(spec, vendor)
     elif text_cols:
         fts = ident(fts_table(spec))
         cols = ", ".join(ident(c.sql_name) for c in text_cols)
@@ -89,6 +98,33 @@ def index_statements(spec: TableSpec, vendor: str) -> list[str]:
         ]
     stmts.append(f"ANALYZE {table}")
     return stmts
+
+
+def search_index_statements(
+    spec: TableSpec, vendor: str, *, concurrently: bool = False
+) -> list[str]:
+    """PostgreSQL's full-text (GIN) index alone; ``concurrently``: built while the table
+    is read (outside a transaction). Nothing when the table has no text column, or on
+    SQLite (its FTS table is built with the other indexes)."""
+    if vendor != "postgresql" or not spec.text_columns:
+        return []
+    name = ident(f"{spec.table}_fts_idx")
+    how = "CONCURRENTLY " if concurrently else ""
+    return [
+        f"CREATE INDEX {how}IF NOT EXISTS {name} ON {table_ref(spec)} "
+        f"USING gin ({pg_tsvector_expr(spec)})"
+    ]
+
+
+def search_index_exists(spec: TableSpec, cursor) -> bool:
+    """Whether PostgreSQL's full-text index of the table exists and is valid."""
+    cursor.execute(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = %s AND n.nspname = %s",
+        [f"{spec.table}_fts_idx", spec.schema or "public"],
+    )
+    row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def drop_statements(spec: TableSpec, vendor: str) -> list[str]:
