@@ -113,11 +113,13 @@ def render(definition: dict, *, key: str = "wf") -> SafeString:
         )
 
     marker = f"{key}-arrow"
+    title = _("Diagram of the workflow")  # (xgettext does not read calls inside f-strings)
+    any_open = _("any open status")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="workflow-diagram" role="img" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'aria-labelledby="{key}-title {key}-desc">',
-        f'<title id="{key}-title">{escape(_("Diagram of the workflow"))}</title>',
+        f'<title id="{key}-title">{escape(title)}</title>',
         f'<desc id="{key}-desc">'
         + escape(_("The list of transitions next to the diagram gives the same information."))
         + "</desc>",
@@ -214,7 +216,7 @@ def render(definition: dict, *, key: str = "wf") -> SafeString:
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx="8" '
             f'fill="#ffffff" stroke="{INK}" stroke-width="1.2" stroke-dasharray="3 3"/>'
             f'<text x="{x + BOX_W / 2:.0f}" y="{y + 33:.0f}" font-size="13" '
-            f'text-anchor="middle" fill="{INK}">{escape(_("any open status"))}</text>'
+            f'text-anchor="middle" fill="{INK}">{escape(any_open)}</text>'
         )
     parts.extend(labels)
     parts.append("</svg>")
