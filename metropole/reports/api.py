@@ -52,6 +52,9 @@ class ReportOut(Schema):
     close_reason: str
     lat: float
     lon: float
+    location_approximate: bool = Field(
+        description="True when the point stands for the commune (reported without a map)"
+    )
     address: str
     description: str
     commune_code: str
@@ -96,6 +99,11 @@ class ReportIn(Schema):
     lon: float
     description: str
     address: str = ""
+    answers: dict[str, str | float | list[str]] = Field(
+        default_factory=dict,
+        description="Answers to the category's questions (code -> value; a list for several "
+        "choices), as in Open311's service definition",
+    )
 
 
 class StatusIn(Schema):
@@ -198,6 +206,7 @@ def report_create(request, payload: ReportIn):
         lon=payload.lon,
         description=payload.description,
         address=payload.address,
+        answers=payload.answers,
     )
     return 201, report
 

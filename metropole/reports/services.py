@@ -529,6 +529,7 @@ def export_personal_data(user) -> list[dict]:
             "lat": r.lat,
             "lon": r.lon,
             "description": r.description,
+            "answers": r.answers,
             "status": r.status,
             "created_at": r.created_at.isoformat(),
         }

@@ -144,3 +144,49 @@ def test_without_javascript_a_report_is_placed_by_commune_and_landmark(
     assert report.commune.code == "59512" and report.location_approximate
     assert report.answers == {"nature-dechets": ["gravats"]}
     assert "Approximate position" in page.inner_text("main")
+
+
+STYLE_SPY = """
+document.addEventListener('metropole:map-ready', function (event) {
+  window.__setFeatureStyle = event.detail.setFeatureStyle;
+}, true);
+"""
+
+
+def test_the_core_map_keeps_a_module_style_after_a_hover(new_context):
+    context = new_context()
+    context.add_init_script(STYLE_SPY)
+    page = context.new_page()
+    page.goto("/")
+    page.wait_for_selector("#map[data-map-ready]", state="attached")
+    page.evaluate(
+        "window.__setFeatureStyle(f => f.properties.code === '59512'"
+        " ? {color: '#b3261e', weight: 5} : null)"
+    )
+    roubaix = page.locator("#map path[stroke='#b3261e']")
+    assert roubaix.count() == 1 and roubaix.get_attribute("stroke-width") == "5"
+    fire = (
+        "name => window.__metropoleLayer.eachLayer(l => {"
+        " if (l.feature.properties.code === '59512') { l.fire(name); } })"
+    )
+    page.evaluate(fire, "mouseover")
+    assert roubaix.get_attribute("stroke-width") == "3"  # the core's hover style
+    page.evaluate(fire, "mouseout")
+    assert roubaix.get_attribute("stroke-width") == "5"  # back to the module's, not the base
+
+
+def test_use_my_location_places_the_point_through_the_core_map(new_context, demo, make_user):
+    citizen = make_user("camille@example.org")
+    context = new_context(
+        geolocation={"latitude": 50.6903, "longitude": 3.1817}, permissions=["geolocation"]
+    )
+    page = context.new_page()
+    log_in(page, citizen.email, PASSWORD)
+    page.goto("/signalements/nouveau/")
+    page.wait_for_selector("[data-reports-map=pick][data-map-ready]", state="attached")
+    page.click("#use-location")
+    page.wait_for_selector("#map-result a")
+    assert page.input_value("#id_lat") == "50.690300"
+    assert page.input_value("#id_lon") == "3.181700"
+    assert page.input_value("#id_commune") == "59512"  # Roubaix, found by the core's lookup
+    assert "Roubaix" in page.inner_text("#map-result")

@@ -302,3 +302,32 @@ def test_an_agent_places_an_approximate_report_on_the_map(
     assert report.address == "Rue de Lannoy, devant le n° 40"  # kept when left empty
     assert "Approximate position" not in client.get(report.get_absolute_url()).content.decode()
     assert report.updates.last().public
+
+
+def test_the_json_api_takes_the_same_answers(client, lighting, citizen):
+    _, key = create_api_token(citizen, "app")
+    body = {
+        "category": "eclairage",
+        "lat": ROUBAIX_CENTRE[0],
+        "lon": ROUBAIX_CENTRE[1],
+        "description": "Lampadaire",
+    }
+
+    def post(extra):
+        return client.post(
+            "/api/reports/",
+            json.dumps({**body, **extra}),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+
+    refused = post({"answers": {"nombre-lampadaires": "x"}})
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/problem+json"
+    fields = {e["field"] for e in refused.json()["errors"]}
+    assert fields == {"attribute[nombre-lampadaires]", "attribute[le-lampadaire-clignote-t-il]"}
+    made = post({"answers": {"nombre-lampadaires": 2, "le-lampadaire-clignote-t-il": "oui"}})
+    assert made.status_code == 201 and made.json()["location_approximate"] is False
+    report = Report.objects.get(pk=made.json()["id"])
+    assert report.answers == {"nombre-lampadaires": 2, "le-lampadaire-clignote-t-il": "oui"}
+    assert services.export_personal_data(citizen)[0]["answers"] == report.answers
