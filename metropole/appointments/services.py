@@ -714,3 +714,18 @@ def delete_type(actor, appointment_type) -> None:
         )
     audit(actor, "appointments.type_deleted", agenda.territory, agenda, type=appointment_type.name)
     appointment_type.delete()
+
+
+@transaction.atomic
+def delete_closure(actor, closure) -> None:
+    agenda = closure.agenda
+    require_perm(actor, "appointments.manage_agenda", agenda.territory)
+    audit(
+        actor,
+        "appointments.closure_deleted",
+        agenda.territory,
+        agenda,
+        first=str(closure.first_day),
+        last=str(closure.last_day),
+    )
+    closure.delete()

@@ -358,6 +358,13 @@ def agenda_settings(request, territory, pk=None):
 
     item = get_object_or_404(Agenda, pk=pk, territory=territory) if pk else None
     action = request.POST.get("action", "agenda") if request.method == "POST" else None
+    if item is not None and action == "delete_closure":
+        from .models import Closure
+
+        closure = get_object_or_404(Closure, pk=request.POST.get("closure") or 0, agenda=item)
+        services.delete_closure(request.user, closure)
+        messages.success(request, _("Closure deleted."))
+        return redirect(_settings_url(territory, item, "clo-title"))
     initial = None
     if item is not None:
         initial = {

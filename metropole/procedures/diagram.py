@@ -150,7 +150,7 @@ def render(definition: dict, *, key: str = "wf") -> SafeString:
             out = min(sx, tx) - bend if left else max(sx, tx) + bend
             path = f"M{sx:.0f},{sy:.0f} C{out:.0f},{sy:.0f} {out:.0f},{ty:.0f} {tx:.0f},{ty:.0f}"
             lx = out + (bend * 0.25 if left else -bend * 0.25)
-            ly = (sy + ty) / 2
+            ly = (sy + ty) / 2 + (number % 3 - 1) * 22  # labels of parallel arcs apart
         else:
             left_to_right = x2 > x1
             sx = x1 + BOX_W if left_to_right else x1

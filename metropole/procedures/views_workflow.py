@@ -205,6 +205,7 @@ def workflow_edit(request, territory, workflow_id):
         return redirect(_detail_url(territory, workflow))
     definition = workflow.definition
     in_use = services.statuses_in_use(workflow)
+    team_names = dict(team_choices(territory))
     statuses = [
         {
             **status,
@@ -224,7 +225,7 @@ def workflow_edit(request, territory, workflow_id):
             if t["from"] == "*"
             else status_name(definition, t["from"]),
             "to_label": status_name(definition, t["to"]),
-            "teams": t.get("teams", []),
+            "teams": [team_names.get(code, code) for code in t.get("teams", [])],
             "actions_text": _actions_view(definition, t.get("actions", [])),
         }
         for index, t in enumerate(definition.get("transitions", []))

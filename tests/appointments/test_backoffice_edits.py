@@ -178,3 +178,18 @@ def test_edits_follow_the_agenda_rules(agenda_factory, client, commune_agent, ma
     )
     with pytest.raises(Conflict, match="booked before"):
         services.delete_type(commune_agent(LILLE_COMMUNE), kind)
+
+
+def test_a_closure_is_deleted_from_the_settings_page(agenda_factory, client, commune_agent):
+    agenda, kind = agenda_factory(agents=1)
+    actor = commune_agent(LILLE_COMMUNE)
+    slot = first_slot(agenda, kind)
+    day = timezone.localtime(slot.start, slots.LOCAL).date()
+    closure = services.add_closure(actor, agenda, first_day=day, last_day=day, reason="Pont")
+    assert not slots.free_slots(agenda, kind, day, day)
+    client.force_login(commune_agent(ROUBAIX))
+    url = f"{BASE}/{agenda.pk}/reglages/"
+    assert client.post(url, {"action": "delete_closure", "closure": closure.pk}).status_code == 403
+    client.force_login(actor)
+    client.post(url, {"action": "delete_closure", "closure": closure.pk})
+    assert not agenda.closures.exists() and slots.free_slots(agenda, kind, day, day)
