@@ -752,8 +752,11 @@ def add_document(actor, request: Request, upload, *, text: str = "", as_citizen:
 
 
 @transaction.atomic
-def answer_information_request(actor, request: Request, token: str, text: str, *, base_url=""):
-    """The citizen answers a request for information; the link works once."""
+def answer_information_request(
+    actor, request: Request, token: str, text: str, *, base_url="", upload=None
+):
+    """The citizen answers a request for information; the link works once. A file may come
+    with the answer (or be the answer): same checks as any file (`add_document`)."""
     try:
         event_id = signing.loads(token, salt=ANSWER_SALT, max_age=_link_max_age())
     except signing.SignatureExpired:
@@ -778,16 +781,20 @@ def answer_information_request(actor, request: Request, token: str, text: str, *
             _("You already answered on %(date)s; this link works once. Send a message instead.")
             % {"date": timezone.localtime(event.answered_at).strftime("%d/%m/%Y %H:%M")},
         )
-    text = _text(text)
+    text = "" if upload is not None and not (text or "").strip() else _text(text)
     event.answered_at = timezone.now()
     event.save(update_fields=["answered_at"])
-    RequestEvent.objects.create(
-        request=request,
-        actor=actor if actor.is_authenticated else None,
-        by_citizen=True,
-        kind=EventKind.MESSAGE,
-        text=text,
-    )
+    if upload is not None:
+        # Refused file: BadRequest, and the whole answer is rolled back (the link still works).
+        add_document(actor, request, upload, text=text, as_citizen=True)
+    else:
+        RequestEvent.objects.create(
+            request=request,
+            actor=actor if actor.is_authenticated else None,
+            by_citizen=True,
+            kind=EventKind.MESSAGE,
+            text=text,
+        )
     request.awaiting_citizen = False
     if event.to_status and event.to_status != request.status:
         _move(None, request, event.to_status, label=_("Answer received"), base_url=base_url)

@@ -310,6 +310,7 @@ def answer(request, code, token):
                 token,
                 request.POST.get("text", ""),
                 base_url=_base_url(request),
+                upload=request.FILES.get("file"),
             )
         except PlatformError as exc:
             return render(
@@ -319,6 +320,7 @@ def answer(request, code, token):
                     "req": obj,
                     "error": exc.detail or exc.title,
                     "text": request.POST.get("text", ""),
+                    "max_mb": attachments.max_mb(),
                 },
                 status=exc.status,
             )
@@ -326,7 +328,11 @@ def answer(request, code, token):
         messages.success(request, _("Thank you, your answer was sent to the service."))
         return redirect("procedures:status", code=obj.code)
     question = obj.events.filter(kind="info_requested").order_by("-at").first()
-    return render(request, "procedures/answer.html", {"req": obj, "question": question})
+    return render(
+        request,
+        "procedures/answer.html",
+        {"req": obj, "question": question, "max_mb": attachments.max_mb()},
+    )
 
 
 @login_required

@@ -429,3 +429,25 @@ def test_a_file_sent_after_the_request_from_either_side(client, procedure, peopl
     )
     assert response.status_code == 403 and request.attachments.count() == 2
     assert client.get(f"/demarches/suivi/{request.code}/fichiers/{document.pk}/").status_code == 403
+
+
+def test_the_answer_link_takes_a_file_and_a_refused_file_keeps_the_link(client, procedure, people):
+    from metropole.notifications.models import Notification as Sent
+
+    request = services.submit_answers(people["citizen"], procedure["form"], answers())
+    services.take_transition(people["agent"], request, 0)
+    services.take_transition(people["agent"], request, 1)
+    body = Sent.objects.get(subject__startswith="Information needed").body
+    url = re.search(r"(/demarches/suivi/[^/]+/repondre/[^/]+/)", body).group(1)
+    page = client.get(url).content.decode()
+    assert 'type="file"' in page and 'enctype="multipart/form-data"' in page
+    refused = client.post(url, {"text": "", "file": SimpleUploadedFile("a.pdf", b"GIF89a")})
+    assert refused.status_code == 400 and "not accepted" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.awaiting_citizen and not request.attachments.exists()  # nothing kept
+    response = client.post(url, {"text": "", "file": SimpleUploadedFile("birth.pdf", PDF)})
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == "open" and not request.awaiting_citizen
+    assert [a.filename for a in request.documents] == ["birth.pdf"]
+    assert client.post(url, {"text": "again"}).status_code == 409
