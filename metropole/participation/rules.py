@@ -165,6 +165,8 @@ def edit_refusal(user, comment, now=None) -> str | None:
         return _("Only the author can edit a comment.")
     if comment.is_hidden:
         return _("This comment is hidden by moderation.")
+    if comment.debate_id and comment.debate.concluded_at is not None:
+        return _("This debate is closed: read its conclusion.")
     component = comment.component
     if is_blocked(user, component.process):
         return _("Your participation in this territory is suspended by its moderators.")

@@ -815,6 +815,19 @@ def _visible_proposal(proposal: Proposal) -> None:
         )
 
 
+def _lock_proposal(proposal: Proposal, *, hidden_ok=False) -> Proposal:
+    """Lock a proposal's row and check it still takes part (not hidden, not merged).
+    Every write on a proposal's supports or comments takes this lock before touching
+    them, and a merge takes it on every proposal it merges: so a support, a withdrawal or
+    a comment is either done before the merge (and moved with it) or refused after it —
+    never left behind on a merged proposal, never counted twice."""
+    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if hidden_ok:
+        locked.is_hidden = False  # withdrawing a support from hidden content is allowed
+    _visible_proposal(locked)
+    return locked
+
+
 def _reply_depth(parent: Comment | None, *, proposal=None, debate=None) -> int:
     if parent is None:
         return 0
@@ -833,6 +846,7 @@ def add_comment(user, proposal: Proposal, *, body, parent: Comment | None = None
     _visible_proposal(proposal)
     body = clean_text(body, "body", max_length=3000)
     depth = _reply_depth(parent, proposal=proposal)
+    _lock_proposal(proposal)
     _rate_limit(POSTING_LIMIT, user)
     comment = Comment.objects.create(
         proposal=proposal, parent=parent, author=user, body=body, depth=depth
@@ -852,7 +866,7 @@ def edit_comment(user, comment: Comment, *, body) -> Comment:
     """The author changes a comment (or an argument) within the component's edit window;
     the previous text is kept in its history, as for proposals."""
     comment = (
-        Comment.objects.select_for_update()
+        Comment.objects.select_for_update(of=("self",))
         .select_related("proposal__component__process__territory", "debate__component__process")
         .get(pk=comment.pk)
     )
@@ -998,8 +1012,12 @@ def support(user, proposal: Proposal) -> Support:
     require_action(user, component, Action.SUPPORT)
     _visible_proposal(proposal)
     _rate_limit(VOTING_LIMIT, user)
-    # Serialise this person's supports: the limit is counted with their row locked.
-    User.objects.select_for_update().only("pk").get(pk=user.pk)
+    # Serialise this person's supports: the limit is counted with their row locked. Then
+    # the proposal's row (always in this order: person, then proposal). NO KEY UPDATE: rows
+    # that merely point to the person (a comment, a follow written meanwhile) do not wait
+    # for it, so they cannot close a cycle with a proposal's lock.
+    User.objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
+    _lock_proposal(proposal)
     if Support.objects.filter(proposal=proposal, user=user).exists():
         raise Conflict(_("Already supported"), _("You already support this proposal."))
     limit = component.setting("support_limit", 0)
@@ -1017,21 +1035,14 @@ def support(user, proposal: Proposal) -> Support:
             created = Support.objects.create(proposal=proposal, component=component, user=user)
     except IntegrityError:
         raise Conflict(_("Already supported"), _("You already support this proposal.")) from None
-    # The counter moves only on a proposal that is not merged: a merge that committed while
-    # this support was on its way (it locks the proposal row) makes this update match no
-    # row, and the support is undone with the transaction.
-    if not Proposal.objects.filter(pk=proposal.pk, merged_into__isnull=True).update(
-        support_count=F("support_count") + 1
-    ):
-        raise Conflict(
-            _("Merged proposal"), _("This proposal was just merged into another: support it.")
-        )
+    Proposal.objects.filter(pk=proposal.pk).update(support_count=F("support_count") + 1)
     return created
 
 
 @transaction.atomic
 def withdraw_support(user, proposal: Proposal) -> None:
     require_action(user, proposal.component, Action.SUPPORT)
+    _lock_proposal(proposal, hidden_ok=True)
     deleted, _detail = Support.objects.filter(proposal=proposal, user=user).delete()
     if not deleted:
         raise NotFound(_("No support"), _("You do not support this proposal."))

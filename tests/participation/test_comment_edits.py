@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from metropole.core import services as core_services
 from metropole.core.exceptions import BadRequest, PermissionDenied
@@ -35,17 +35,17 @@ def test_the_author_edits_and_the_earlier_text_is_kept(comment, make_citizen):
 def test_others_late_edits_hidden_comments_and_empty_texts_are_refused(
     comment, make_citizen, citizen, ideas
 ):
-    with pytest.raises(PermissionDenied, match="author"):
+    with translation.override("en"), pytest.raises(PermissionDenied, match="author"):
         services.edit_comment(citizen, comment, body="Piraté")
     with pytest.raises(BadRequest):
         services.edit_comment(make_citizen(1), comment, body="   ")
     Comment.objects.filter(pk=comment.pk).update(is_hidden=True)
-    with pytest.raises(PermissionDenied, match="hidden"):
+    with translation.override("en"), pytest.raises(PermissionDenied, match="hidden"):
         services.edit_comment(make_citizen(1), comment, body="Autre")
     Comment.objects.filter(pk=comment.pk).update(
         is_hidden=False, created_at=timezone.now() - timedelta(minutes=61)
     )
-    with pytest.raises(PermissionDenied, match="60 minutes"):
+    with translation.override("en"), pytest.raises(PermissionDenied, match="60 minutes"):
         services.edit_comment(make_citizen(1), comment, body="Trop tard")
     ideas.settings["edit_minutes"] = 120
     ideas.save()

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.utils import translation
 
 from metropole.core import services as core_services
 from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
@@ -11,6 +12,13 @@ from metropole.participation import services
 from metropole.participation.models import Component, ComponentKind, Question
 
 from .conftest import component
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are matched on their English text, whatever a page left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

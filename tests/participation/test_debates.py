@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import IntegrityError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from metropole.core import services as core_services
 from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
@@ -16,6 +16,13 @@ from metropole.participation import queries, services
 from metropole.participation.models import Comment, ComponentKind, Debate, Meeting
 
 from .conftest import component
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are matched on their English text, whatever a page left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -6,12 +6,20 @@ import json
 import pytest
 from django.core import mail
 from django.db import IntegrityError
+from django.utils import translation
 
 from metropole.core import services as core_services
 from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
 from metropole.core.models import AuditEvent
 from metropole.participation import queries, services, similarity
 from metropole.participation.models import Comment, Follow, Proposal, ProposalStatus, Support
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are matched on their English text, whatever a page left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

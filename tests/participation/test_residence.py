@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.db.models import Count
+from django.utils import translation
 
 from metropole.core import services as core_services
 from metropole.core.models import AuditEvent, PostalCode
@@ -19,6 +20,13 @@ ROUBAIX_ADDRESS = {
     "locality": "Roubaix",
     "country": "France",
 }
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are matched on their English text, whatever a page left active."""
+    with translation.override("en"):
+        yield
 
 
 def fc_login(email, **claims):

@@ -11,7 +11,6 @@ from django.db.models import Count
 from django.utils import timezone
 
 from metropole.core.exceptions import PlatformError
-from metropole.core.models import Membership, Role, Territory, User
 from metropole.participation import services
 from metropole.participation.models import (
     Ballot,
@@ -21,7 +20,6 @@ from metropole.participation.models import (
     Support,
     VotingCode,
 )
-from tests.conftest import lille_in_this_database
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks under real concurrency need PostgreSQL"
@@ -54,21 +52,6 @@ def make_process(agent, commune, blueprint, open_phase):
     return services.create_process(
         agent, commune, title=blueprint, blueprint=blueprint, start=start
     )
-
-
-@pytest.fixture
-def setup(transactional_db, monkeypatch):
-    # The rate limit's counter lives in the database cache here; its row would serialise a
-    # person's requests by accident. Switched off so that only the designed locks are tested.
-    monkeypatch.setattr(services, "_rate_limit", lambda limit, user: None)
-    lille_in_this_database()
-    roubaix = Territory.objects.get(code="59512")
-    agent = User.objects.create_user(email="agent@example.org", password="x" * 12)
-    Membership.objects.create(user=agent, territory=roubaix, role=Role.AGENT)
-    people = User.objects.bulk_create(
-        [User(email=f"p{i}@example.org", home_commune=roubaix) for i in range(120)]
-    )
-    return agent, roubaix, people
 
 
 def test_concurrent_supports_never_exceed_the_limit_nor_count_twice(setup):
