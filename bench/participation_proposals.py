@@ -1,6 +1,6 @@
 """Proposal list page with 5,000 proposals and 50,000 supports: server time and queries.
 
-    .venv/bin/python bench/participation_proposals.py [--requests 200] [--sqlite-only]
+    .venv/bin/python bench/participation_proposals.py [--requests 200] [--rounds 3] [--sqlite-only]
 
 For SQLite (a fresh file) and PostgreSQL (a fresh database on $BENCH_POSTGRES_URL, default
 postgres://postgres@127.0.0.1:5439/), in a child process each: migrate, load Lille's
@@ -14,7 +14,11 @@ Side by side in the same run:
 - the reference: the same first page ordered by supports counted with COUNT() over the
   supports table at request time (what the page would do without the counter kept on the
   proposal), and the bare ORM query of the page's 20 rows (a lower bound).
-Decidim's published figure for the same page is 7.4 s at 900 proposals (issue 4).
+Every measure (the page and its references) is taken in each of `--rounds` rounds, one
+after the other inside a round, so that a change of machine load hits them alike; each round
+records the 1-minute load average when it starts. The summary pools every round's requests.
+Decidim's figure for the same page, 7.4 s at 900 proposals, is quoted from the issue's text
+(not measured here).
 """
 
 import json
@@ -32,7 +36,7 @@ from bench._common import fmt_ms, machine, table  # noqa: E402
 PROPOSALS, SUPPORTS, PEOPLE = 5_000, 50_000, 5_000
 
 
-def child(requests: int) -> dict:
+def child(requests: int, rounds: int = 1) -> dict:
     import django
 
     django.setup()
@@ -104,7 +108,16 @@ def child(requests: int) -> dict:
     client.force_login(people[3])
     url = f"/participer/p/{process.slug}/{component.pk}/propositions/"
 
-    def timed(path, n):
+    def summary(times, cpu=None):
+        times = sorted(times)
+        return {
+            "p50": statistics.median(times),
+            "p95": times[max(int(len(times) * 0.95) - 1, 0)],
+            "cpu_p50": statistics.median(cpu) if cpu else None,
+            "n": len(times),
+        }
+
+    def timed_raw(path, n):
         client.get(path)
         times, cpu = [], []
         for _ in range(n):
@@ -113,12 +126,7 @@ def child(requests: int) -> dict:
             times.append((time.perf_counter() - start) * 1000)
             cpu.append((time.process_time() - start_cpu) * 1000)
             assert response.status_code == 200
-        times.sort()
-        return {
-            "p50": statistics.median(times),
-            "p95": times[int(len(times) * 0.95) - 1],
-            "cpu_p50": statistics.median(cpu),
-        }
+        return times, cpu
 
     def count_queries(path):
         client.get(path)
@@ -126,13 +134,7 @@ def child(requests: int) -> dict:
             client.get(path)
         return len(ctx.captured_queries)
 
-    results = {
-        "vendor": connection.vendor,
-        "load_s": load_s,
-        "recent": timed(url, requests),
-        "supported": timed(url + "?ordre=supported", requests),
-        "page_100": timed(url + "?page=100", requests),
-    }
+    results = {"vendor": connection.vendor, "load_s": load_s}
     # Queries per page against the size of the list: other components of 50 and 500.
     sizes = {}
     for n in (50, 500):
@@ -163,27 +165,39 @@ def child(requests: int) -> dict:
     def bare_page():
         return list(queries.proposals(component, order="supported")[:20])
 
-    def loop(fn, n):
+    def loop_raw(fn, n):
         fn()
         times = []
         for _ in range(n):
             start = time.perf_counter()
             fn()
             times.append((time.perf_counter() - start) * 1000)
-        times.sort()
-        return {
-            "p50": statistics.median(times),
-            "p95": times[int(len(times) * 0.95) - 1],
-            "cpu_p50": None,
-        }
+        return times, None
 
     assert aggregate_page() == [p.support_count for p in bare_page()]
-    results["reference_count"] = loop(aggregate_page, max(20, requests // 5))
-    results["reference_bare"] = loop(bare_page, requests)
+    measures = {
+        "recent": lambda: timed_raw(url, requests),
+        "supported": lambda: timed_raw(url + "?ordre=supported", requests),
+        "page_100": lambda: timed_raw(url + "?page=100", requests),
+        "reference_count": lambda: loop_raw(aggregate_page, max(20, requests // 5)),
+        "reference_bare": lambda: loop_raw(bare_page, requests),
+    }
+    pooled = {key: ([], []) for key in measures}
+    results["rounds"] = []
+    for number in range(1, rounds + 1):
+        this_round = {"round": number, "load": round(os.getloadavg()[0], 1)}
+        for key, measure in measures.items():
+            times, cpu = measure()
+            this_round[key] = summary(times, cpu)
+            pooled[key][0].extend(times)
+            pooled[key][1].extend(cpu or [])
+        results["rounds"].append(this_round)
+    for key, (times, cpu) in pooled.items():
+        results[key] = summary(times, cpu)
     return results
 
 
-def run_child(database_url: str, var_dir: str, requests: int) -> dict:
+def run_child(database_url: str, var_dir: str, requests: int, rounds: int) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -196,7 +210,7 @@ def run_child(database_url: str, var_dir: str, requests: int) -> dict:
         "DJANGO_SETTINGS_MODULE": "metropole.settings",
     }
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(requests)],
+        [sys.executable, __file__, "--child", str(requests), str(rounds)],
         env=env,
         capture_output=True,
         text=True,
@@ -223,14 +237,15 @@ def postgres_database(name: str) -> str | None:
 
 def main():
     requests = int(sys.argv[sys.argv.index("--requests") + 1]) if "--requests" in sys.argv else 200
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 3
     load_before = f"{os.getloadavg()[0]:.1f}"
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        runs.append(run_child(f"sqlite:///{tmp}/bench.sqlite3", tmp, requests))
+        runs.append(run_child(f"sqlite:///{tmp}/bench.sqlite3", tmp, requests, rounds))
         if "--sqlite-only" not in sys.argv:
             url = postgres_database("metropole_participation_bench")
             if url:
-                runs.append(run_child(url, tmp, requests))
+                runs.append(run_child(url, tmp, requests, rounds))
     print(f"## Proposal list: {PROPOSALS:,} proposals, {SUPPORTS:,} supports\n")
     print(table(["", "value"], [[k, v] for k, v in machine()], align="ll"))
     print()
@@ -253,8 +268,32 @@ def main():
                     fmt_ms(cpu) if cpu is not None else "–",
                 ]
             )
+    print(f"All rounds pooled ({rounds} rounds of {requests} requests per page measure):\n")
     print(table(["database", "measure", "p50 ms", "p95 ms", "app CPU p50 ms"], rows, align="llrrr"))
     print(f"\nLoad average before / after: {load_before} / {os.getloadavg()[0]:.1f}")
+    print("\nRound by round (p50 / p95 ms; load = 1-minute load average at the round's start):\n")
+    keys = ["recent", "supported", "page_100", "reference_count", "reference_bare"]
+    print(
+        table(
+            [
+                "database",
+                "round",
+                "load",
+                "recent",
+                "supported",
+                "page 100",
+                "ref. COUNT",
+                "ref. bare",
+            ],
+            [
+                [r["vendor"], rd["round"], rd["load"]]
+                + [f"{fmt_ms(rd[k]['p50'])} / {fmt_ms(rd[k]['p95'])}" for k in keys]
+                for r in runs
+                for rd in r["rounds"]
+            ],
+            align="lrrrrrrr",
+        )
+    )
     print()
     print(
         table(
@@ -273,6 +312,6 @@ def main():
 
 if __name__ == "__main__":
     if "--child" in sys.argv:
-        print(json.dumps(child(int(sys.argv[-1]))))
+        print(json.dumps(child(int(sys.argv[-2]), int(sys.argv[-1]))))
     else:
         main()
