@@ -3,10 +3,18 @@
 from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import translation
 
 from metropole.core.exceptions import BadRequest
 from metropole.datahub import storage
 from metropole.datahub.models import VersionStatus
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are checked in the source language (the site's default is French)."""
+    with translation.override("en"):
+        yield
 
 
 def types_of(version):

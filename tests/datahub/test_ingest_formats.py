@@ -2,10 +2,21 @@
 
 import json
 
+import pytest
+from django.utils import translation
+
 from metropole.datahub import storage
 from metropole.datahub.models import VersionStatus
 
 from .spreadsheets import ods, xlsx
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are checked in the source language (the site's default is French)."""
+    with translation.override("en"):
+        yield
+
 
 ROWS = [
     ["Commune", "Code INSEE", "Habitants"],

@@ -167,7 +167,7 @@ def _load(version: ResourceVersion) -> None:
     path = version.file.path
     check_size(os.path.getsize(path))
     version.format = detect_format(path, version.original_name, version.format or resource.format)
-    reader = open_reader(path, version.format)
+    reader = _open(path, version)
     version.encoding = reader.encoding
     version.delimiter = reader.delimiter
     headers = reader.headers
@@ -350,10 +350,29 @@ def _load(version: ResourceVersion) -> None:
     timings.update(storage.finish_table(version, version.table_spec()))
     timings["total"] = round(time.perf_counter() - started, 3)
     version.timings = timings
-    version.report = report.as_dict(phase="done", append=bool(previous))
+    sheets = {"sheet": reader.sheet_name, "sheets": reader.sheets} if reader.sheets else {}
+    version.report = report.as_dict(phase="done", append=bool(previous), **sheets)
     make_current(version, rows_done=written)
     if storage.search_index_deferred(version):
         storage.queue_search_index(version)
+
+
+def _open(path, version):
+    """The reader of the version's file. Spreadsheets: the sheet chosen for this version
+    (report["sheet"], see ingest/sheets.py), else the sheet the resource's current
+    version holds when the new workbook has it, else the first."""
+    chosen = (version.report or {}).get("sheet")
+    if chosen or version.format not in ("xlsx", "ods"):
+        return open_reader(path, version.format, chosen)
+    current = version.resource.current_version
+    previous = (current.report or {}).get("sheet") if current else None
+    if previous:
+        try:
+            return open_reader(path, version.format, previous)
+        except IngestError as error:
+            if error.code != "unknown-sheet":
+                raise
+    return open_reader(path, version.format)
 
 
 def _spool(version, reader, inferences, spool_path, spool_schema, speculation=None) -> int:

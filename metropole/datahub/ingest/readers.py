@@ -117,6 +117,8 @@ class Reader:
         self.structural_errors: list[dict] = []
         self.structural_error_count = 0
         self.geometry_column: str | None = None
+        self.sheets: list[str] = []  # a workbook's sheets (spreadsheets only)
+        self.sheet_name: str | None = None
 
     def error(self, row, code, message, column=None):
         self.structural_error_count += 1
@@ -189,7 +191,7 @@ def detect_format(path: str, name: str = "", declared: str = "") -> str:
     return EXTENSIONS.get(extension, "csv")
 
 
-def open_reader(path: str, format_: str) -> Reader:
+def open_reader(path: str, format_: str, sheet: str | None = None) -> Reader:
     readers = {
         "csv": CsvReader,
         "xlsx": SpreadsheetReader,
@@ -203,7 +205,7 @@ def open_reader(path: str, format_: str) -> Reader:
             _("Formats read: CSV, XLSX, ODS, JSON and GeoJSON."),
             code="unknown-format",
         )
-    reader = readers[format_](path)
+    reader = readers[format_](path, sheet) if format_ in ("xlsx", "ods") else readers[format_](path)
     reader.format = format_
     reader.open()
     return reader
@@ -412,16 +414,37 @@ def column_letter(index: int) -> str:
 
 
 class SpreadsheetReader(Reader):
-    """XLSX and ODS through python-calamine, after guarding against zip bombs and macros."""
+    """XLSX and ODS through python-calamine, after guarding against zip bombs and macros.
+
+    One sheet is read: the one named `sheet`, else the first. `sheets` lists every sheet
+    of the workbook (the others can be loaded as resources of their own:
+    ingest/sheets.py)."""
+
+    def __init__(self, path: str, sheet: str | None = None):
+        super().__init__(path)
+        self.sheet_name = sheet or None
+        self.sheets: list[str] = []
 
     def open(self):
         self._guard_archive()
-        self._report_formulas()
         from python_calamine import CalamineWorkbook
 
         try:
             self._workbook = CalamineWorkbook.from_path(self.path)
-            sheet = self._workbook.get_sheet_by_index(0)
+            self.sheets = list(self._workbook.sheet_names)
+            if self.sheet_name is not None and self.sheet_name not in self.sheets:
+                raise IngestError(
+                    _("Unknown sheet"),
+                    _("The workbook has no sheet named “%(name)s”; its sheets: %(sheets)s.")
+                    % {"name": self.sheet_name, "sheets": ", ".join(self.sheets)},
+                    code="unknown-sheet",
+                )
+            if self.sheet_name is None:
+                sheet = self._workbook.get_sheet_by_index(0)
+            else:
+                sheet = self._workbook.get_sheet_by_name(self.sheet_name)
+        except IngestError:
+            raise
         except Exception as error:  # calamine raises its own error types
             raise IngestError(
                 _("Unreadable spreadsheet"),
@@ -433,15 +456,20 @@ class SpreadsheetReader(Reader):
                 code="source-error",
             ) from None
         self._sheet = sheet
-        if len(self._workbook.sheet_names) > 1:
+        self.sheet_name = sheet.name
+        self._report_formulas()
+        if len(self.sheets) > 1:
+            others = [name for name in self.sheets if name != sheet.name]
             self.warnings.append(
                 {
                     "code": "other-sheets",
+                    "sheets": self.sheets,
                     "message": _(
-                        "Only the first sheet (%(name)s) is loaded; the others are "
-                        "ignored: %(others)s."
+                        "The workbook has %(count)d sheets. This table holds the sheet "
+                        "“%(name)s”; the others (%(others)s) can each be loaded as a resource "
+                        "of their own."
                     )
-                    % {"name": sheet.name, "others": ", ".join(self._workbook.sheet_names[1:])},
+                    % {"count": len(self.sheets), "name": sheet.name, "others": ", ".join(others)},
                 }
             )
         self._rows = None
@@ -450,7 +478,11 @@ class SpreadsheetReader(Reader):
                 self._header_row = number
                 break
         else:
-            raise IngestError(_("Empty file"), _("The first sheet is empty."), code="empty-file")
+            raise IngestError(
+                _("Empty file"),
+                _("The sheet “%(name)s” is empty.") % {"name": sheet.name},
+                code="empty-file",
+            )
         while row and cell_text(row[-1]) is None:
             row = row[:-1]
         self.headers = unique_headers(row)
@@ -518,18 +550,15 @@ class SpreadsheetReader(Reader):
         """Cells computed by a formula: their last computed values are loaded, and the
         report lists where they are (the formulas themselves are not kept)."""
         cells, count = [], 0
+        position = self.sheets.index(self._sheet.name) if self._sheet.name in self.sheets else 0
         try:
             with zipfile.ZipFile(self.path) as archive:
                 if self.format == "ods" or "content.xml" in self._archive_names:
-                    count, cells = _ods_formulas(archive)
+                    count, cells = _ods_formulas(archive, position)
                 else:
-                    sheets = sorted(
-                        n
-                        for n in self._archive_names
-                        if n.startswith("xl/worksheets/") and n.endswith(".xml")
-                    )
-                    if sheets:
-                        count, cells = _xlsx_formulas(archive, sheets[0])
+                    part = _xlsx_sheet_part(archive, self._sheet.name, self._archive_names)
+                    if part:
+                        count, cells = _xlsx_formulas(archive, part)
         except ParseError:
             raise IngestError(
                 _("Damaged spreadsheet"), _("The sheet's XML is not valid."), code="source-error"
@@ -581,6 +610,33 @@ class SpreadsheetReader(Reader):
             yield Batch([pa.array(c, pa.string()) for c in buffer], pa.array(positions))
 
 
+def _xlsx_sheet_part(archive, sheet_name, names) -> str | None:
+    """The archive part (xl/worksheets/sheetN.xml) holding the sheet named `sheet_name`:
+    xl/workbook.xml names the sheets, its relationships give their parts."""
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    relation = None
+    if "xl/workbook.xml" in names:
+        with archive.open("xl/workbook.xml") as stream:
+            for _event, element in iterparse(stream, events=("end",)):
+                if element.tag == f"{ns_main}sheet" and element.get("name") == sheet_name:
+                    relation = element.get(f"{ns_rel}id")
+                    break
+    if relation and "xl/_rels/workbook.xml.rels" in names:
+        with archive.open("xl/_rels/workbook.xml.rels") as stream:
+            for _event, element in iterparse(stream, events=("end",)):
+                if (
+                    element.tag.rsplit("}", 1)[-1] == "Relationship"
+                    and element.get("Id") == relation
+                ):
+                    target = element.get("Target", "").lstrip("/")
+                    part = target if target.startswith("xl/") else f"xl/{target}"
+                    if part in names:
+                        return part
+    sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    return sheets[0] if sheets else None
+
+
 def _xlsx_formulas(archive, name):
     cells, count = [], 0
     with archive.open(name) as stream:
@@ -595,18 +651,19 @@ def _xlsx_formulas(archive, name):
     return count, cells
 
 
-def _ods_formulas(archive):
+def _ods_formulas(archive, position=0):
+    """Formula cells of the `position`-th table (sheet) of an ODS file."""
     cells, count = [], 0
     ns_table = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
     row = 0
     column = 0
-    first_table_done = False
+    table = -1
     with archive.open("content.xml") as stream:
         for event, element in iterparse(stream, events=("start", "end")):
             tag = element.tag
-            if tag == f"{{{ns_table}}}table" and event == "end":
-                first_table_done = True
-            if first_table_done:
+            if tag == f"{{{ns_table}}}table" and event == "start":
+                table += 1
+            if table != position:
                 if event == "end":
                     element.clear()
                 continue
