@@ -44,8 +44,13 @@ def _normalise(value: str) -> str:
     return text
 
 
-def resolve(remote: str, title: str, metropole) -> str | None:
-    """The hub's licence code for a remote licence, or None when none matches."""
+def recognised(remote: str, title: str) -> bool:
+    """Whether `remote` / `title` name Licence Ouverte 2.0 or ODbL (without the licences an
+    administrator allowed: a harvester has no metropole)."""
+    return _known(remote, title) is not None
+
+
+def _known(remote: str, title: str) -> str | None:
     candidates = {_normalise(remote), _normalise(title), slugify(remote), slugify(title)}
     candidates.discard("")
     for code, names in KNOWN.items():
@@ -60,6 +65,16 @@ def resolve(remote: str, title: str, metropole) -> str | None:
             r"(^|-)(v?2|v?2-0|v?20)(-|$)", slug
         ):
             return str(Licence.ETALAB_2)
+    return None
+
+
+def resolve(remote: str, title: str, metropole) -> str | None:
+    """The hub's licence code for a remote licence, or None when none matches."""
+    known = _known(remote, title)
+    if known is not None:
+        return known
+    candidates = {_normalise(remote), _normalise(title), slugify(remote), slugify(title)}
+    candidates.discard("")
     for allowed in AllowedLicence.objects.filter(metropole=metropole):
         if allowed.code in candidates or _normalise(allowed.url) in candidates:
             return allowed.code

@@ -26,6 +26,18 @@ RECORDED = {
         27061,
         "c6469c79e3812776e9347a6a474524bd00ad36d2acb04bef2c0fc8651b8fd258",
     ),
+    "dcat/sig.oreme.rdf": (
+        6315,
+        "e85d4ffa13f213c6d90bee6e413b244dac11775f54d28a48cbd2c20f0a74b1de",
+    ),
+    "dcat/geonetwork.xml": (
+        7928,
+        "f7fa64b04ef867391b82cf68923ea111ba3c0894b41598c49c876fa2929f9bb9",
+    ),
+    "dcat/evian.json": (
+        16647,
+        "4774713f96b352e7fd699f5f53b9fa88991f6c9ea88fe65e8f67233ad918afc3",
+    ),
 }
 
 

@@ -31,6 +31,7 @@ from metropole.datahub.dcat.namespaces import (
 )
 from metropole.datahub.vocabularies import Frequency, Theme
 
+from .. import licences
 from .base import (
     FetchError,
     Harvester,
@@ -144,6 +145,19 @@ def _uri(graph, subject, predicate) -> str:
     return ""
 
 
+def _address(graph, subject, predicate) -> str:
+    """A web address given as a resource (DCAT-AP) or as a literal (GeoNetwork writes
+    `<dcat:accessURL>https://…</dcat:accessURL>`)."""
+    found = _uri(graph, subject, predicate)
+    if found:
+        return found
+    for value in graph.objects(subject, predicate):
+        text = str(value).strip()
+        if isinstance(value, Literal) and _is_web(text) and not any(c.isspace() for c in text):
+            return text
+    return ""
+
+
 def _first(graph, subject, *predicates):
     for predicate in predicates:
         for value in graph.objects(subject, predicate):
@@ -161,7 +175,7 @@ def next_page(graph: Graph, current: str) -> str | None:
 
 
 def _distribution(graph, node) -> RemoteDistribution | None:
-    url = _uri(graph, node, DCAT.downloadURL) or _uri(graph, node, DCAT.accessURL)
+    url = _address(graph, node, DCAT.downloadURL) or _address(graph, node, DCAT.accessURL)
     if not url:
         return None
     fmt = ""
@@ -183,6 +197,38 @@ def _distribution(graph, node) -> RemoteDistribution | None:
     )
 
 
+# INSPIRE's access-condition codes, which GeoNetwork also writes as dct:license: they say
+# whether access is limited, not under which licence the data may be reused.
+INSPIRE_CODES = "http://inspire.ec.europa.eu/metadata-codelist/"
+
+
+def _licence(graph, node) -> tuple[str, str]:
+    """(address, title) of the dataset's licence. Portals write dct:license as an address
+    (DCAT-AP), as a literal ("Licence ouverte / Open Licence": GeoNetwork) or as several
+    values; the first one the hub recognises wins, else the first one written as a licence
+    (so that the log names it), the dataset's before its distributions'."""
+    candidates = []
+    for subject in (node, *graph.objects(node, DCAT.distribution)):
+        values = list(graph.objects(subject, DCTERMS.license))
+        uris = sorted(str(v) for v in values if isinstance(v, URIRef) and _is_web(str(v)))
+        texts = sorted(str(v).strip() for v in values if isinstance(v, Literal) and str(v).strip())
+        candidates += [
+            (u, _literal(graph, URIRef(u), RDFS.label)) for u in uris if INSPIRE_CODES not in u
+        ]
+        candidates += [("", text) for text in texts]
+        candidates += [
+            (u, _literal(graph, URIRef(u), RDFS.label)) for u in uris if INSPIRE_CODES in u
+        ]
+    for address, title in candidates:
+        if licences.recognised(address, title):
+            return address, title
+    return candidates[0] if candidates else ("", "")
+
+
+def _is_web(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
 def _dataset(graph, node) -> RemoteDataset:
     identifier = _literal(graph, node, DCTERMS.identifier) or str(node)
     themes = []
@@ -198,12 +244,7 @@ def _dataset(graph, node) -> RemoteDataset:
     distributions = [
         d for n in graph.objects(node, DCAT.distribution) if (d := _distribution(graph, n))
     ]
-    licence = _uri(graph, node, DCTERMS.license)
-    if not licence:
-        for dist in graph.objects(node, DCAT.distribution):
-            if licence := _uri(graph, dist, DCTERMS.license):
-                break
-    licence_title = _literal(graph, URIRef(licence), RDFS.label) if licence else ""
+    licence, licence_title = _licence(graph, node)
     start = end = None
     period = _first(graph, node, DCTERMS.temporal)
     if period is not None:
