@@ -32,7 +32,7 @@ from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, NotFound, PermissionDenied, PlatformError
 
 from . import queries, services
-from .models import OPEN_STATUSES, Channel, Report
+from .models import OPEN_STATUSES, Channel, Report, Status
 
 FORMATS = ("json", "xml")
 MAX_RESULTS = 1000
@@ -175,7 +175,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def _request(report: Report, request) -> dict:
+def _request(report: Report, request, labels: dict) -> dict:
     notes = next(
         (u.text for u in reversed(report.public_updates) if u.text),
         "",
@@ -183,7 +183,7 @@ def _request(report: Report, request) -> dict:
     return {
         "service_request_id": str(report.pk),
         "status": "open" if report.status in OPEN_STATUSES else "closed",
-        "status_notes": notes or str(report.get_status_display()),
+        "status_notes": notes or labels.get(report.status, report.status),
         "service_name": report.category.name,
         "service_code": report.category.slug,
         "description": report.description,
@@ -205,13 +205,37 @@ def _request(report: Report, request) -> dict:
     }
 
 
+def _status_labels() -> dict:
+    """Status labels translated once per response (not once per row)."""
+    return {value: str(label) for value, label in Status.choices}
+
+
 def _with_updates(qs):
     from django.db.models import Prefetch
 
     from .models import Update
 
-    return qs.select_related("category", "territory").prefetch_related(
-        Prefetch("updates", queryset=Update.objects.filter(public=True), to_attr="public_updates")
+    # Only what a GeoReport request shows: no commune object, no contours, no long texts of
+    # the category (up to 1,000 rows per response).
+    return (
+        qs.select_related(None)
+        .select_related("category", "territory")
+        .only(
+            *(
+                "pk status description address lat lon photo media_url created_at updated_at"
+            ).split(),
+            "category__slug",
+            "category__name",
+            "territory__name",
+            "territory__brand_name",
+        )
+        .prefetch_related(
+            Prefetch(
+                "updates",
+                queryset=Update.objects.filter(public=True).only("report_id", "text"),
+                to_attr="public_updates",
+            )
+        )
     )
 
 
@@ -267,7 +291,9 @@ def requests_view(request, metropole, fmt):
             qs = qs.filter(status__in=OPEN_STATUSES)
         elif statuses == {"closed"}:
             qs = qs.exclude(status__in=OPEN_STATUSES)
-    data = [_request(r, request) for r in _with_updates(qs.order_by("-created_at"))[:MAX_RESULTS]]
+    labels = _status_labels()
+    rows = _with_updates(qs.order_by("-created_at"))[:MAX_RESULTS]
+    data = [_request(r, request, labels) for r in rows]
     return _render(data, fmt, "service_requests", "request")
 
 
@@ -339,4 +365,6 @@ def request_detail(request, metropole, pk, fmt):
         raise NotFound(
             _("Unknown request"), _("No service request has the id %(pk)s.") % {"pk": pk}
         )
-    return _render([_request(report, request)], fmt, "service_requests", "request")
+    return _render(
+        [_request(report, request, _status_labels())], fmt, "service_requests", "request"
+    )

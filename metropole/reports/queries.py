@@ -12,6 +12,9 @@ from metropole.core.models import Territory
 from .models import OPEN_STATUSES, Report, ReportCategory, Status
 
 EARTH_RADIUS_M = 6_371_000
+# A report's territories are read for their names and codes: never load their contours (a
+# commune's GeoJSON is tens of kilobytes, parsed again for every row of a list).
+HEAVY_TERRITORY_FIELDS = ("territory__geometry", "commune__geometry")
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -39,8 +42,10 @@ def category_by_code(metropole: Territory, code: str) -> ReportCategory:
 
 def public_reports(metropole: Territory) -> QuerySet:
     """Reports anyone may see (everything but the reporters' contact details)."""
-    return Report.objects.filter(metropole=metropole).select_related(
-        "category", "territory", "commune"
+    return (
+        Report.objects.filter(metropole=metropole)
+        .select_related("category", "territory", "commune")
+        .defer(*HEAVY_TERRITORY_FIELDS)
     )
 
 
@@ -94,8 +99,10 @@ def nearby_open(metropole: Territory, lat: float, lon: float, category=None, rad
 
 def queue_for(user, territory: Territory) -> QuerySet:
     """Reports an agent handles for `territory` (the page checks the permission)."""
-    return Report.objects.filter(territory=territory).select_related(
-        "category", "commune", "territory"
+    return (
+        Report.objects.filter(territory=territory)
+        .select_related("category", "commune", "territory")
+        .defer(*HEAVY_TERRITORY_FIELDS)
     )
 
 
@@ -104,4 +111,8 @@ def counts_by_status(qs: QuerySet) -> dict[str, int]:
 
 
 def reports_of_person(user) -> QuerySet:
-    return Report.objects.filter(Q(reporter=user)).select_related("category", "commune")
+    return (
+        Report.objects.filter(Q(reporter=user))
+        .select_related("category", "commune")
+        .defer("commune__geometry")
+    )
