@@ -248,6 +248,8 @@ class Request(models.Model):
             ),
             models.Index(fields=["team", "-submitted_at", "-id"], name="request_queue_team"),
             models.Index(fields=["user", "-created_at"], name="request_by_user"),
+            # "Are requests of this form in this status?" (the workflow editor, per status).
+            models.Index(fields=["form", "status"], name="request_form_status"),
         ]
 
     def __str__(self):
@@ -314,6 +316,15 @@ class RequestEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        indexes = [
+            # Questions still awaiting the citizen's answer: the workflow editor checks no
+            # edit removes the status they will move a request to (a handful of rows).
+            models.Index(
+                fields=["request"],
+                condition=models.Q(kind="info_requested", answered_at__isnull=True),
+                name="request_event_open_question",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -230,7 +230,7 @@ def test_workflow_definitions_are_checked_with_the_place_of_the_error(procedure,
         "statuses": [s for s in WORKFLOW["statuses"] if s["code"] != "new"],
         "transitions": [],
     }
-    with pytest.raises(Conflict, match=r"“New” \(1 request"):
+    with pytest.raises(Conflict, match=r"“New” \(requests are in it\)"):
         services.save_workflow(
             people["admin"], lille, name="x", definition=shrunk, workflow=procedure["workflow"]
         )
