@@ -668,6 +668,56 @@ def budget(request, component_id: int):
     ]
 
 
+class AreaIn(Schema):
+    name: str
+    amount: int = Field(description="Budget of the area, in euros")
+    rule: str = Field("knapsack", description="knapsack or approval")
+    min_projects: int = 0
+    max_projects: int = Field(0, description="0: no maximum")
+    min_share: int = Field(0, description="Percent of the budget a knapsack ballot must spend")
+    commune_code: str | None = None
+
+
+def _area_out(area) -> dict:
+    return {
+        "id": area.pk,
+        "name": area.name,
+        "amount": area.amount,
+        "rule": area.rule,
+        "min_projects": area.min_projects,
+        "max_projects": area.max_projects,
+        "min_share": area.min_share,
+        "commune_code": area.commune.code if area.commune_id else None,
+    }
+
+
+@router.post("/components/{component_id}/areas", response={201: dict}, auth=person_auth)
+def area_create(request, component_id: int, payload: AreaIn):
+    """Add a budget area with its amount and voting rule (agents)."""
+    component = queries.component_by_id(component_id)
+    commune = core_queries.territory_by_code(payload.commune_code) if payload.commune_code else None
+    values = payload.dict(exclude={"commune_code"})
+    return Status(
+        201, _area_out(services.add_area(request.user, component, commune=commune, **values))
+    )
+
+
+@router.put("/areas/{area_id}", response=dict, auth=person_auth)
+def area_update(request, area_id: int, payload: AreaIn):
+    """Change an area's budget and voting rule until a ballot is cast in it (agents)."""
+    from .models import BudgetArea
+
+    area = (
+        BudgetArea.objects.select_related("component__process__territory")
+        .filter(pk=area_id)
+        .first()
+    )
+    if area is None:
+        raise NotFound("Unknown area", f"No budget area has the id {area_id}.")
+    values = payload.dict(exclude={"commune_code"})
+    return _area_out(services.update_area(request.user, area, **values))
+
+
 @router.get("/components/{component_id}/ballot", response=BallotOut, auth=person_auth)
 def ballot(request, component_id: int):
     found = queries.ballot_of(request.user, _component(component_id, ComponentKind.BUDGET))

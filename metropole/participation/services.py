@@ -1357,6 +1357,40 @@ def submit_survey(user, component: Component, answers: dict) -> SurveyResponse:
 # --- participatory budget --------------------------------------------------------------------
 
 
+def _area_values(rule, amount, min_projects, max_projects, min_share) -> dict:
+    """Check a budget area's amount and voting rule; the field at fault is named."""
+    if rule not in BudgetRule.values:
+        raise BadRequest(_("Unknown voting rule"), rule, field="rule")
+    try:
+        amount, min_projects, max_projects, min_share = (
+            int(amount),
+            int(min_projects),
+            int(max_projects),
+            int(min_share),
+        )
+    except (TypeError, ValueError):
+        raise BadRequest(_("Not a number"), _("Give a whole number."), field="amount") from None
+    if amount <= 0:
+        raise BadRequest(_("Wrong amount"), _("The budget must be above 0."), field="amount")
+    if min_projects < 0 or max_projects < 0:
+        raise BadRequest(_("Negative number"), _("Give 0 or more."), field="min_projects")
+    if max_projects and min_projects > max_projects:
+        raise BadRequest(
+            _("Wrong limits"),
+            _("The minimum number of projects is above the maximum."),
+            field="min_projects",
+        )
+    if not 0 <= min_share <= 100:
+        raise BadRequest(_("Wrong share"), _("Give a percentage from 0 to 100."), field="min_share")
+    return {
+        "rule": rule,
+        "amount": amount,
+        "min_projects": min_projects,
+        "max_projects": max_projects,
+        "min_share": min_share,
+    }
+
+
 @transaction.atomic
 def add_area(
     actor,
@@ -1373,34 +1407,36 @@ def add_area(
     require_perm(actor, "participation.manage", component.process.territory)
     if component.kind != ComponentKind.BUDGET:
         raise BadRequest(_("Not a budget"), _("Budget areas belong to budgets."))
-    if rule not in BudgetRule.values:
-        raise BadRequest(_("Unknown voting rule"), rule, field="rule")
-    amount, min_projects, max_projects, min_share = (
-        int(amount),
-        int(min_projects),
-        int(max_projects),
-        int(min_share),
-    )
-    if amount <= 0:
-        raise BadRequest(_("Wrong amount"), _("The budget must be above 0."), field="amount")
-    if max_projects and min_projects > max_projects:
-        raise BadRequest(
-            _("Wrong limits"),
-            _("The minimum number of projects is above the maximum."),
-            field="min_projects",
-        )
-    if not 0 <= min_share <= 100:
-        raise BadRequest(_("Wrong share"), _("Give a percentage from 0 to 100."), field="min_share")
+    values = _area_values(rule, amount, min_projects, max_projects, min_share)
     return BudgetArea.objects.create(
         component=component,
         name=clean_text(name, "name", max_length=200),
-        amount=amount,
-        rule=rule,
-        min_projects=min_projects,
-        max_projects=max_projects,
-        min_share=min_share,
         commune=commune,
+        **values,
     )
+
+
+@transaction.atomic
+def update_area(
+    actor, area: BudgetArea, *, name, amount, rule, min_projects=0, max_projects=0, min_share=0
+) -> BudgetArea:
+    """Change a budget area's name, amount or voting rule — until the first ballot is cast in
+    it (the rules a voter was held to do not change under them); drafts are checked again
+    when they are cast."""
+    require_perm(actor, "participation.manage", area.component.process.territory)
+    area = BudgetArea.objects.select_for_update().get(pk=area.pk)
+    if Ballot.objects.filter(area=area, cast_at__isnull=False).exists():
+        raise Conflict(
+            _("Vote started"),
+            _("Ballots were already cast in “%(area)s”: its budget and rules cannot change.")
+            % {"area": area.name},
+        )
+    for key, value in _area_values(rule, amount, min_projects, max_projects, min_share).items():
+        setattr(area, key, value)
+    area.name = clean_text(name, "name", max_length=200)
+    area.save()
+    audit(actor, "participation.area_changed", area.component.process.territory, area)
+    return area
 
 
 @transaction.atomic

@@ -954,6 +954,7 @@ def admin_process(request, territory, process):
     action = request.POST.get("action") if request.method == "POST" else None
     component = None
     form = None
+    edited_area = None
     if request.POST.get("component"):
         component = queries.component_of(process, request.POST["component"])
     if action:
@@ -972,6 +973,11 @@ def admin_process(request, territory, process):
             form = ComponentForm(request.POST, prefix=action, process=process)
         elif action == "component_edit" and component is not None:
             form = ComponentEditForm(request.POST, prefix=f"e{component.pk}", process=process)
+        elif action == "area_edit" and component is not None:
+            edited_area = _posted_object(
+                request, BudgetArea.objects.filter(component=component), "area"
+            )
+            form = AreaForm(request.POST, prefix=f"a{edited_area.pk}")
         elif action == "debate" and component is not None:
             form = DebateForm(
                 request.POST,
@@ -1063,6 +1069,8 @@ def admin_process(request, territory, process):
                     services.update_component(
                         request.user, component, title=data["title"], phase=data["phase"] or None
                     )
+                elif action == "area_edit":
+                    services.update_area(request.user, edited_area, **data)
                 elif action == "debate":
                     services.add_debate(
                         request.user,
@@ -1111,7 +1119,28 @@ def admin_process(request, territory, process):
                 else DebateForm(prefix=f"d{c.pk}", meetings=meetings_of_process),
                 "debates": queries.debates(c) if c.kind == ComponentKind.DEBATES else [],
                 "url": component_url(process, c),
-                "areas": list(c.areas.prefetch_related("projects"))
+                "areas": [
+                    (
+                        a,
+                        form
+                        if posted_here and action == "area_edit" and edited_area.pk == a.pk
+                        else AreaForm(
+                            prefix=f"a{a.pk}",
+                            initial={
+                                k: getattr(a, k)
+                                for k in (
+                                    "name",
+                                    "amount",
+                                    "rule",
+                                    "min_projects",
+                                    "max_projects",
+                                    "min_share",
+                                )
+                            },
+                        ),
+                    )
+                    for a in c.areas.prefetch_related("projects")
+                ]
                 if c.kind == ComponentKind.BUDGET
                 else [],
                 "questions": list(c.questions.all()) if c.kind == ComponentKind.SURVEY else [],

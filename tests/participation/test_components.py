@@ -207,3 +207,49 @@ def test_the_management_page_adds_moves_and_removes(client, agent, consultation,
     assert client.get(remove).status_code == 200
     assert client.post(remove).status_code == 302
     assert kinds(consultation) == ["survey", "results"]
+
+
+def test_budget_voting_rules_change_until_the_first_ballot(client, agent, make_process, citizen):
+    budget = component(make_process("budget", open_phase=2), ComponentKind.BUDGET)
+    area = services.add_area(agent, budget, name="Roubaix", amount=1000)
+    project = services.add_project(agent, area, title="Bancs", cost=400)
+    changed = services.update_area(
+        agent, area, name="Roubaix", amount=800, rule="approval", max_projects=2
+    )
+    assert (changed.amount, changed.rule, changed.max_projects) == (800, "approval", 2)
+    with pytest.raises(BadRequest) as error:
+        services.update_area(agent, area, name="Roubaix", amount=800, rule="borda")
+    assert error.value.field == "rule"
+    with pytest.raises(BadRequest) as error:
+        services.update_area(
+            agent, area, name="Roubaix", amount=800, rule="knapsack", min_projects=3, max_projects=2
+        )
+    assert error.value.field == "min_projects"
+    services.save_ballot(citizen, budget, area_id=area.pk, project_ids=[project.pk])
+    services.cast_ballot(citizen, budget)
+    with pytest.raises(Conflict, match="already cast"):
+        services.update_area(agent, area, name="Roubaix", amount=100, rule="knapsack")
+    area.refresh_from_db()
+    assert area.amount == 800
+
+    created = api(
+        client,
+        "post",
+        f"/api/participation/components/{budget.pk}/areas",
+        {"name": "Tourcoing", "amount": 500, "rule": "knapsack", "min_share": 50},
+        agent,
+    )
+    assert created.status_code == 201, created.content
+    new_id = created.json()["id"]
+    put = api(
+        client,
+        "put",
+        f"/api/participation/areas/{new_id}",
+        {"name": "Tourcoing", "amount": 600, "rule": "approval"},
+        agent,
+    )
+    assert put.status_code == 200 and put.json()["rule"] == "approval"
+    refused = api(
+        client, "put", f"/api/participation/areas/{new_id}", {"name": "x", "amount": 1}, citizen
+    )
+    assert refused.status_code == 403
