@@ -86,6 +86,9 @@ class ColumnInference:
         sample = present[:1000]  # most candidates fail on the first values: cheap test first
         still = []
         for family in self.candidates:
+            if family == "number" and "integer" in still:
+                still.append(family)  # every integer (plain or French) is a number
+                continue
             # Plain numbers first (one regex in the usual case); the French way if not.
             plain_first = family in PLAIN and not self.french_numbers
             if plain_first and self._all(sample, present, PLAIN[family]):
