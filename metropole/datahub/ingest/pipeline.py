@@ -113,6 +113,35 @@ def _progress(version, **fields):
     ResourceVersion.objects.filter(pk=version.pk).update(**fields)
 
 
+class _RowsDone:
+    """Records rows_done while a COPY holds Django's connection: through a second session
+    on PostgreSQL outside a transaction (the COPY goes on), else by ending the COPY for a
+    moment (`pause`, a callable) and using Django's connection."""
+
+    def __init__(self, version):
+        from django.db import connection
+
+        self.version = version
+        self.own = None
+        if storage.is_postgresql() and not connection.in_atomic_block:
+            self.own = connection.get_new_connection(connection.get_connection_params())
+            self.own.autocommit = True
+        table = ResourceVersion._meta.db_table
+        self.sql = f'UPDATE "{table}" SET rows_done = %s WHERE id = %s'
+
+    def record(self, rows_done: int, pause) -> None:
+        if self.own is not None:
+            self.own.execute(self.sql, [rows_done, self.version.pk])
+        else:
+            pause()
+            _progress(self.version, rows_done=rows_done)
+
+    def close(self):
+        if self.own is not None:
+            self.own.close()
+            self.own = None
+
+
 def load_version(version_id: int) -> ResourceVersion:
     """Run a queued load to its end (ready or failed). Idempotent for a finished one."""
     _release_memory_promptly()
@@ -382,6 +411,7 @@ def _spool(version, reader, inferences, spool_path, spool_schema, speculation=No
     total = 0
     _progress(version, rows_total=reader.estimated_rows, rows_done=0, report={"phase": "reading"})
     batches = 0
+    rows_done = _RowsDone(version) if speculation is not None else None
     with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_stream(sink, spool_schema) as spool:
         for batch in reader.batches():
             cleaned = [clean_strings(column) for column in batch.columns]
@@ -404,13 +434,12 @@ def _spool(version, reader, inferences, spool_path, spool_schema, speculation=No
             batches += 1
             if speculation is not None:
                 speculation.write(cleaned, batch, inferences)
-                if not speculation.active or batches % 8 == 0:
-                    # the COPY pauses while progress is recorded
-                    speculation.pause()
-                    _progress(version, rows_done=total)
+                if not speculation.active or batches % 8 == 0 or rows_done.own is not None:
+                    rows_done.record(total, speculation.pause)
             else:
                 _progress(version, rows_done=total)
     if speculation is not None:
+        rows_done.close()
         speculation.pause()
     return total
 
@@ -522,6 +551,7 @@ def _second_pass(
     if geolocated:
         geo = ("columns", lon["sql_name"], lat["sql_name"]) if not geometry_column else None
     written = 0
+    rows_done = _RowsDone(version)
     with pa.OSFile(spool_path, "rb") as source:  # read, not mapped: RSS stays flat
         atomic = transaction.atomic() if not storage.is_postgresql() else _nullcontext()
         names = storage.column_names(stored, geolocated)
@@ -539,9 +569,9 @@ def _second_pass(
                 writer.write(table)
                 next_id += table.num_rows
                 written += table.num_rows
-                if index % 8 == 7:  # the COPY pauses while progress is recorded
-                    writer.pause()
-                    _progress(version, rows_done=written)
+                if index % 8 == 7 or rows_done.own is not None:
+                    rows_done.record(written, writer.pause)
+    rows_done.close()
     return written, next_id
 
 
