@@ -79,7 +79,7 @@ def search_datasets(
     if territory:
         qs = qs.filter(Q(spatial__code=territory) | Q(territory__code=territory))
     if publisher:
-        qs = qs.filter(Q(territory__code=publisher) | Q(organisation__siren=publisher))
+        qs = qs.filter(publisher_filter(publisher))
     if licence:
         qs = qs.filter(licence=licence)
     if format:
@@ -87,10 +87,25 @@ def search_datasets(
     return qs.distinct().prefetch_related("themes", "resources")
 
 
+def organisation_key(organisation) -> str:
+    """How the `publisher` facet names a partner organisation: its SIREN, else `org<id>`."""
+    return organisation.siren or f"org{organisation.pk}"
+
+
+def publisher_filter(publisher: str) -> Q:
+    """Datasets published by a territory (its code; not its partners' datasets) or by a
+    partner organisation (`organisation_key`)."""
+    if re.fullmatch(r"org[0-9]{1,18}", publisher):
+        return Q(organisation_id=int(publisher[3:]))
+    return Q(territory__code=publisher, organisation__isnull=True) | Q(
+        organisation__siren=publisher
+    )
+
+
 def facet_counts(qs: QuerySet) -> dict:
-    """Counts by theme, licence, format, publishing territory, territory covered (`spatial`,
-    by official code) and publishing partner organisation (`organisation`, by SIREN) of a
-    dataset queryset."""
+    """Counts by theme, licence, format, publishing territory (its own datasets, not its
+    partners'), territory covered (`spatial`, by official code) and publishing partner
+    organisation (`organisation`, by `organisation_key`) of a dataset queryset."""
     ids = qs.order_by().values("pk")
     return {
         "theme": dict(
@@ -108,7 +123,7 @@ def facet_counts(qs: QuerySet) -> dict:
             .annotate(n=Count("dataset", distinct=True))
         ),
         "territory": dict(
-            Dataset.objects.filter(pk__in=ids)
+            Dataset.objects.filter(pk__in=ids, organisation__isnull=True)
             .values_list("territory__code")
             .annotate(n=Count("pk"))
         ),
@@ -117,12 +132,12 @@ def facet_counts(qs: QuerySet) -> dict:
             .values_list("territory__code")
             .annotate(n=Count("dataset", distinct=True))
         ),
-        "organisation": dict(
-            Dataset.objects.filter(pk__in=ids, organisation__isnull=False)
-            .exclude(organisation__siren="")
-            .values_list("organisation__siren")
-            .annotate(n=Count("pk"))
-        ),
+        "organisation": {
+            organisation_key(o): o.n
+            for o in Organisation.objects.filter(datasets__in=ids).annotate(
+                n=Count("datasets", distinct=True)
+            )
+        },
     }
 
 

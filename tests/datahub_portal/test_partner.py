@@ -334,3 +334,35 @@ def test_the_demo_partner_publishes_real_data(client, lille):
     client.force_login(member)
     html = client.get(purl("manage", dataset.organisation)).content.decode()
     assert "Vacances scolaires par zones" in html
+
+
+def test_the_publisher_facet_names_the_organisation_not_the_metropole(
+    client, lille, operator, partner, publisher, load, make_dataset
+):
+    """A partner's dataset is counted under the organisation (SIREN or not), not under the
+    metropole it belongs to; the facet's link finds exactly its datasets."""
+    ours = services.create_dataset(
+        partner,
+        lille,
+        organisation=operator,
+        title="Lignes de bus",
+        description="Les lignes du réseau, avec leurs terminus.",
+        access="public",
+    )
+    theirs = make_dataset("Bancs publics", access="public")
+    for owner, dataset in ((partner, ours), (publisher, theirs)):
+        resource = services.add_resource(owner, dataset, title="Fichier")
+        assert load(resource, b"a,b\n1,2\n", actor=owner).status == "ready"
+        services.publish(owner, dataset)
+    html = client.get(reverse("datahub:index")).content.decode()
+    facet = html[html.index('id="facet-publisher"') :]
+    facet = facet[: facet.index("</section>")]
+    assert f"?publisher=org{operator.pk}" in facet and "Opérateur de transport" in facet
+    counts = dict(re.findall(r'publisher=([\w]+)"[^>]*>.*?badge--neutral">(\d+)<', facet, re.S))
+    assert counts == {lille.code: "1", f"org{operator.pk}": "1"}, facet
+    found = client.get(reverse("datahub:index"), {"publisher": f"org{operator.pk}"})
+    assert "Lignes de bus" in found.content.decode()
+    assert "Bancs publics" not in found.content.decode()
+    found = client.get(reverse("datahub:index"), {"publisher": lille.code})
+    assert "Bancs publics" in found.content.decode()
+    assert "Lignes de bus" not in found.content.decode()

@@ -342,4 +342,6 @@ def test_facet_counts_give_the_territories_covered_and_the_partner_organisations
     counts = queries.facet_counts(Dataset.objects.filter(pk__in=[by_partner.pk, by_metropole.pk]))
     assert counts["spatial"] == {"59512": 2, "59599": 1}
     assert counts["organisation"] == {"123456789": 1}
-    assert counts["territory"] == {lille.code: 2}
+    # the publishing territory counts its own datasets, not its partners' (the partner's
+    # is counted under the organisation)
+    assert counts["territory"] == {lille.code: 1}

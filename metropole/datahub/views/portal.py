@@ -61,7 +61,10 @@ def index(request):
     codes |= {criteria["territory"], criteria["publisher"]} - {""}
     names = {t.code: t.display_name for t in Territory.objects.filter(code__in=codes)}
     organisations = {
-        o.siren: o.name for o in Organisation.objects.filter(siren__in=list(counts["organisation"]))
+        queries.organisation_key(o): o.name
+        for o in Organisation.objects.filter(datasets__in=results.order_by().values("pk"))
+        .distinct()
+        .only("pk", "siren", "name")
     }
     facets = [
         (
