@@ -221,9 +221,16 @@ def _with_updates(qs):
         qs.select_related(None)
         .select_related("category", "territory")
         .only(
-            *(
-                "pk status description address lat lon photo media_url created_at updated_at"
-            ).split(),
+            "pk",
+            "status",
+            "description",
+            "address",
+            "lat",
+            "lon",
+            "photo",
+            "media_url",
+            "created_at",
+            "updated_at",
             "category__slug",
             "category__name",
             "territory__name",

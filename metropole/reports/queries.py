@@ -49,8 +49,11 @@ def public_reports(metropole: Territory) -> QuerySet:
     )
 
 
-def filter_reports(qs: QuerySet, *, status="", category="", commune="") -> QuerySet:
-    """Filters of the public map and the agents' list ("open"/"closed" or one status)."""
+def filter_reports(
+    qs: QuerySet, *, status="", category="", commune="", approximate=False
+) -> QuerySet:
+    """Filters of the public map and the agents' list ("open"/"closed" or one status;
+    `approximate`: only reports whose point still stands for the commune)."""
     if status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif status == "closed":
@@ -61,6 +64,8 @@ def filter_reports(qs: QuerySet, *, status="", category="", commune="") -> Query
         qs = qs.filter(category__slug=category)
     if commune:
         qs = qs.filter(commune__code=commune)
+    if approximate:
+        qs = qs.filter(location_approximate=True)
     return qs
 
 

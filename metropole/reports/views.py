@@ -296,8 +296,12 @@ def _count_rows(counts: dict) -> list[tuple]:
 def queue(request, territory):
     status = request.GET.get("status", "open")
     category = request.GET.get("category", "")
+    approximate = request.GET.get("position") == "approximate"
     qs = queries.filter_reports(
-        queries.queue_for(request.user, territory), status=status, category=category
+        queries.queue_for(request.user, territory),
+        status=status,
+        category=category,
+        approximate=approximate,
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
@@ -309,6 +313,7 @@ def queue(request, territory):
             page=page,
             status=status,
             category=category,
+            approximate=approximate,
             statuses=Status.choices,
             categories=queries.categories_of(territory.root),
             count_rows=_count_rows(

@@ -288,6 +288,18 @@ def test_an_agent_places_an_approximate_report_on_the_map(
         services.correct_location(agent, report, *GRAND_PLACE_LILLE)
     assert "Roubaix" in error.value.detail
     client.force_login(agent)
+    queue = f"/signalements/gestion/{lille.slug}/"
+    other = services.submit_report(
+        citizen,
+        lille,
+        category=report_categories("depot-sauvage"),
+        lat=ROUBAIX_CENTRE[0],
+        lon=ROUBAIX_CENTRE[1],
+        description="Placé sur la carte",
+    )
+    to_place = client.get(queue, {"position": "approximate"}).content.decode()
+    assert f"{queue}{report.pk}/" in to_place and f"{queue}{other.pk}/" not in to_place
+    assert "approximate position" in to_place
     handle = f"/signalements/gestion/{lille.slug}/{report.pk}/"
     page = client.get(handle).content.decode()
     assert "Approximate position" in page and 'data-pick-lat="id_p-lat"' in page
