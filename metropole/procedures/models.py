@@ -250,6 +250,12 @@ class Request(models.Model):
             models.Index(fields=["user", "-created_at"], name="request_by_user"),
             # "Are requests of this form in this status?" (the workflow editor, per status).
             models.Index(fields=["form", "status"], name="request_form_status"),
+            # Requests waiting for a time limit (few): which statuses they will move to.
+            models.Index(
+                fields=["form", "wake_to"],
+                condition=models.Q(wake_at__isnull=False),
+                name="request_pending_wake",
+            ),
         ]
 
     def __str__(self):

@@ -943,21 +943,25 @@ def statuses_in_use(workflow: Workflow, codes=None) -> dict[str, str]:
         if requests.filter(status=code).exists():
             used[code] = _("requests are in it")
     for status in (
-        requests.filter(wake_at__isnull=False).values_list("wake_to", flat=True).distinct()
-    ):
-        used.setdefault(status, _("a pending time limit leads to it"))
-    for status in (
-        RequestEvent.objects.filter(
-            kind=EventKind.INFO_REQUESTED,
-            answered_at__isnull=True,
-            request__form_id__in=forms,
-            request__closed_at__isnull=True,
-        )
-        .exclude(to_status="")
-        .values_list("to_status", flat=True)
+        requests.filter(wake_at__isnull=False)
+        .order_by()
+        .values_list("wake_to", flat=True)
         .distinct()
     ):
-        used.setdefault(status, _("a citizen's awaited answer leads to it"))
+        used.setdefault(status, _("a pending time limit leads to it"))
+    # Open questions are few (partial index): read them, then keep those of open requests of
+    # these forms (starting from the requests would walk all the open ones).
+    questions = dict(
+        RequestEvent.objects.filter(kind=EventKind.INFO_REQUESTED, answered_at__isnull=True)
+        .exclude(to_status="")
+        .order_by()
+        .values_list("request_id", "to_status")
+    )
+    if questions:
+        for request_id in requests.filter(
+            pk__in=list(questions), closed_at__isnull=True
+        ).values_list("pk", flat=True):
+            used.setdefault(questions[request_id], _("a citizen's awaited answer leads to it"))
     return used
 
 
