@@ -198,6 +198,8 @@ manifest = registry.register(
             "participation.moderate",
             "participation.view_dashboard",
             "participation.view_budget_results",
+            "participation.argue",
+            "participation.edit_comment",
         ],
         statistics=[
             Statistic(

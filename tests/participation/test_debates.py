@@ -247,3 +247,15 @@ def test_the_debate_api(client, agent, debates, citizen):
     )
     assert done.json()["is_open"] is False
     assert call("post", url, {"body": "Après", "stance": "for"}, citizen).status_code == 403
+
+
+def test_the_permissions_follow_the_refusals(agent, debate, citizen, make_citizen):
+    argument = services.add_argument(citizen, debate, body="Oui", stance="for")
+    assert citizen.has_perm("participation.argue", debate)
+    assert citizen.has_perm("participation.edit_comment", argument)
+    assert not make_citizen(1).has_perm("participation.edit_comment", argument)
+    services.conclude_debate(agent, debate, "Fin.")
+    debate.refresh_from_db()
+    argument.refresh_from_db()
+    assert not citizen.has_perm("participation.argue", debate)
+    assert not citizen.has_perm("participation.edit_comment", argument)
