@@ -449,8 +449,10 @@ def single_pass() -> bool:
 
 
 def write_connections() -> int:
-    """PostgreSQL sessions a second pass writes through (two server processes parsing
-    rows at once; 1 on a one-core database server)."""
+    """PostgreSQL sessions a second pass writes through, outside a transaction (two server
+    processes storing rows at once while Python waits for them; 1 on a one-core database
+    server). A one-pass load writes through one: there Python's parsing is the bottleneck,
+    and a second server process took CPU from it (docs/datahub.md, Benchmarks)."""
     return max(1, int(setting("DATAHUB_WRITE_CONNECTIONS", 2)))
 
 
