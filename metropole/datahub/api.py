@@ -315,7 +315,7 @@ def dataset_list(
     q: str = Query("", description="Words of the title or description"),
     theme: str = Query("", description="EU data theme code, e.g. TRAN"),
     territory: str = Query("", description="INSEE/SIREN code of a territory covered"),
-    publisher: str = Query("", description="Code of the publishing territory or SIREN"),
+    publisher: str = Query("", description="Code of the publishing territory, SIREN, or org<id>"),
     licence: str = Query("", description="etalab-2.0, odbl, …"),
     format: str = Query("", description="csv, xlsx, ods, json, geojson"),
     archived: bool = Query(False, description="Include archived datasets"),

@@ -144,6 +144,7 @@ manifest = registry.register(
             "datahub.publish_as_organisation",
             "datahub.allow_licence",
             "datahub.view_publisher_space",
+            "datahub.view_partner_space",
         ],
         statistics=[
             Statistic("datasets", _("published datasets"), _dataset_count, headline=True),
