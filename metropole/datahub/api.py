@@ -21,6 +21,7 @@ from metropole.core.exceptions import NotFound
 from metropole.core.models import Organisation
 
 from . import queries, services
+from .ingest import sheets
 from .models import Dataset, Resource, ResourceVersion
 
 router = Router(tags=["data hub: catalogue"])
@@ -265,6 +266,10 @@ class RowsIn(Schema):
 
 class RollbackIn(Schema):
     number: int
+
+
+class SheetIn(Schema):
+    sheet: str = Field(description="the name of a sheet of the resource's workbook")
 
 
 class ReviewIn(Schema):
@@ -512,6 +517,33 @@ def version_detail(request, key: str, number: int):
 def version_rollback(request, key: str, payload: RollbackIn):
     resource = queries.resource_for(request.user, key, manage=True)
     return _version(resource, services.rollback(request.user, resource, payload.number))
+
+
+@router.post(
+    "/resources/{key}/sheets",
+    response={202: VersionOut},
+    auth=person_auth,
+    url_name="datahub_load_sheet",
+    summary="Load another sheet of the resource's workbook (XLSX, ODS) as a new version; "
+    "loads in the background",
+)
+def resource_load_sheet(request, key: str, payload: SheetIn):
+    resource = queries.resource_for(request.user, key, manage=True)
+    version = sheets.load_sheet(request.user, resource, payload.sheet)
+    return 202, _version(resource, version)
+
+
+@router.post(
+    "/resources/{key}/sheet-resources",
+    response={201: list[ResourceOut]},
+    auth=person_auth,
+    url_name="datahub_sheet_resources",
+    summary="One new resource per other sheet of the resource's workbook, in the same "
+    "dataset (none twice); the resources created",
+)
+def resource_sheet_resources(request, key: str):
+    resource = queries.resource_for(request.user, key, manage=True)
+    return 201, sheets.add_sheet_resources(request.user, resource)
 
 
 @router.post(

@@ -27,6 +27,8 @@ def back_office(prefix: str, name_prefix: str) -> list:
         (version, publisher.version, "version"),
         (version + "etat/", publisher.version_status, "version_status"),
         (version + "retablir/", publisher.rollback, "rollback"),
+        (version + "feuille/", publisher.load_sheet, "load_sheet"),
+        (version + "feuilles/", publisher.sheet_resources, "sheet_resources"),
     ]
     return [path(route, view, name=name_prefix + name) for route, view, name in pages]
 

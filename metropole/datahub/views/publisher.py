@@ -21,7 +21,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from metropole.core.exceptions import NotFound, PlatformError
@@ -31,6 +31,7 @@ from metropole.core.views.administration import admin_context
 
 from .. import queries, services
 from ..forms import DatasetForm, ResourceForm, UploadForm
+from ..ingest import sheets
 from ..ingest.errors import IngestError
 from ..models import Access, DatasetStatus, ResourceKind, VersionStatus
 from . import explore
@@ -484,8 +485,64 @@ def _version_context(request, space, dataset, resource, number):
         "error_count": report.get("error_count", len(report.get("errors") or [])),
         "warnings": report.get("warnings") or [],
         "formulas": report.get("formulas") or [],
+        "sheets": _sheets(item, version, report),
         "status_url": space.url("version_status", found.slug, item.uid, version.number),
     }
+
+
+def _sheets(resource, version, report) -> list[dict]:
+    """The sheets of a loaded workbook, each with whether this version holds it (empty
+    for anything but a workbook of several sheets)."""
+    listed = report.get("sheets") or []
+    if len(listed) < 2 or version.format not in ("xlsx", "ods"):
+        return []
+    held = report.get("sheet") or listed[0]
+    return [{"name": name, "loaded": name == held} for name in listed]
+
+
+@require_POST
+@in_space(SPACE)
+def load_sheet(request, space, dataset, resource, number):
+    """Load another sheet of the workbook into the same resource (a new version)."""
+    found = _dataset(request, space, dataset)
+    item = _resource(request, found, resource)
+    sheet = request.POST.get("sheet", "")
+    try:
+        version = sheets.load_sheet(request.user, item, sheet)
+    except PlatformError as error:
+        messages.error(request, f"{error.title}. {error.detail}")
+        return redirect(space.url("version", found.slug, item.uid, number))
+    messages.success(
+        request,
+        _("The sheet “%(name)s” is being loaded into this resource.") % {"name": sheet},
+    )
+    return redirect(space.url("version", found.slug, item.uid, version.number))
+
+
+@require_POST
+@in_space(SPACE)
+def sheet_resources(request, space, dataset, resource, number):
+    """One new resource of the dataset per other sheet of the workbook."""
+    found = _dataset(request, space, dataset)
+    item = _resource(request, found, resource)
+    try:
+        created = sheets.add_sheet_resources(request.user, item)
+    except PlatformError as error:
+        messages.error(request, f"{error.title}. {error.detail}")
+        return redirect(space.url("version", found.slug, item.uid, number))
+    if created:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d resource is created: %(titles)s. It is being loaded.",
+                "%(count)d resources are created: %(titles)s. They are being loaded.",
+                len(created),
+            )
+            % {"count": len(created), "titles": ", ".join(r.title for r in created)},
+        )
+    else:
+        messages.info(request, _("Every sheet of the workbook already has its resource."))
+    return redirect(space.url("manage_dataset", found.slug))
 
 
 @in_space(SPACE)
