@@ -13,6 +13,7 @@ from django.urls import reverse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from metropole.core import queries as core_queries
 from metropole.core.api_auth import SessionAuth, TokenAuth, person_auth
@@ -530,7 +531,7 @@ def version_rollback(request, key: str, payload: RollbackIn):
 def resource_load_sheet(request, key: str, payload: SheetIn):
     resource = queries.resource_for(request.user, key, manage=True)
     version = sheets.load_sheet(request.user, resource, payload.sheet)
-    return 202, _version(resource, version)
+    return Status(202, _version(resource, version))
 
 
 @router.post(
@@ -543,7 +544,7 @@ def resource_load_sheet(request, key: str, payload: SheetIn):
 )
 def resource_sheet_resources(request, key: str):
     resource = queries.resource_for(request.user, key, manage=True)
-    return 201, sheets.add_sheet_resources(request.user, resource)
+    return Status(201, sheets.add_sheet_resources(request.user, resource))
 
 
 @router.post(
