@@ -3,7 +3,6 @@ through rules.py (the same checks as the API); a refused write re-shows the form
 the reason next to the field, nothing stored."""
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,32 +18,14 @@ from . import charts, collectors, forms, pdf, queries, services
 from .models import Action, Document, Indicator, Meeting
 
 
-class LoginRequired(Exception):
-    pass
-
-
 def _allowed(request, permission, obj):
+    """Refuse unless the visitor holds `permission` on `obj` (an anonymous visitor is sent to
+    log in by the core's PlatformErrorMiddleware)."""
     if request.user.has_perm(permission, obj):
         return
-    if not request.user.is_authenticated:
-        raise LoginRequired
     raise PermissionDenied(
         _("Access refused"), _("You are not allowed to open this page of %(name)s.") % {"name": obj}
     )
-
-
-def guarded(view):
-    """Anonymous visitors of a protected page are sent to log in."""
-
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except LoginRequired:
-            return redirect_to_login(request.get_full_path())
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
 
 
 def _get(model, pk, *select):
@@ -87,7 +68,6 @@ def index(request):
     )
 
 
-@guarded
 def plan_create(request, slug):
     territory = territory_by_slug(slug)
     _allowed(request, "steering.add_plan", territory)
@@ -108,7 +88,6 @@ def plan_create(request, slug):
     )
 
 
-@guarded
 def dashboard(request, pk):
     plan = queries.get_plan(pk)
     _allowed(request, "steering.view_plan", plan)
@@ -128,14 +107,11 @@ def dashboard(request, pk):
     )
 
 
-@guarded
 def territory(request, slug):
     """Hypervision of a territory: every plan of it (and, for the metropole, of its
     communes) that the visitor may open, each with its progress, delays, budget, indicators."""
     place = territory_by_slug(slug)
-    if not request.user.is_authenticated:
-        raise LoginRequired
-    overview = queries.territory_overview(place, request.user)
+    overview = request.user.is_authenticated and queries.territory_overview(place, request.user)
     if not overview:
         _allowed(request, "steering.view_plan", place)
     return render(request, "steering/territory.html", {"place": place, "overview": overview})
@@ -172,7 +148,6 @@ def transparency(request, pk):
 # --- structure -----------------------------------------------------------------------------------
 
 
-@guarded
 def structure(request, pk):
     plan = queries.get_plan(pk)
     _allowed(request, "steering.change_plan", plan)
@@ -255,7 +230,6 @@ def structure(request, pk):
 # --- actions -------------------------------------------------------------------------------------
 
 
-@guarded
 def action_detail(request, pk):
     action = _get(Action, pk, "plan__territory", "node")
     plan = action.plan
@@ -335,7 +309,6 @@ def action_detail(request, pk):
     )
 
 
-@guarded
 def action_budget(request, pk):
     action = _get(Action, pk, "plan__territory")
     _allowed(request, "steering.change_plan", action.plan)
@@ -379,7 +352,6 @@ def action_budget(request, pk):
     )
 
 
-@guarded
 def document_download(request, pk):
     """Documents live outside the web root: served here after the permission check."""
     document = _get(Document, pk, "action__plan__territory")
@@ -397,7 +369,6 @@ def document_download(request, pk):
 # --- indicators ----------------------------------------------------------------------------------
 
 
-@guarded
 def indicators(request, pk):
     """Every indicator of a plan against its target, off-track first, 100 per page."""
     from django.core.paginator import Paginator
@@ -411,7 +382,6 @@ def indicators(request, pk):
     )
 
 
-@guarded
 def indicator_create(request, pk):
     plan = queries.get_plan(pk)
     _allowed(request, "steering.change_plan", plan)
@@ -442,7 +412,6 @@ def indicator_create(request, pk):
     )
 
 
-@guarded
 def indicator_detail(request, pk):
     indicator = _get(Indicator, pk, "plan__territory", "node", "action")
     plan = indicator.plan
@@ -487,7 +456,6 @@ def indicator_detail(request, pk):
     )
 
 
-@guarded
 def values_import(request, pk):
     plan = queries.get_plan(pk)
     _allowed(request, "steering.change_plan", plan)
@@ -514,7 +482,6 @@ def values_import(request, pk):
 # --- governance ----------------------------------------------------------------------------------
 
 
-@guarded
 def meetings(request, pk):
     plan = queries.get_plan(pk)
     _allowed(request, "steering.view_plan", plan)
@@ -573,7 +540,6 @@ def meetings(request, pk):
     )
 
 
-@guarded
 def meeting_detail(request, pk):
     meeting = _get(Meeting, pk, "body__plan__territory")
     plan = meeting.body.plan
@@ -638,7 +604,6 @@ def _printable(request, template, context, filename, as_pdf):
     return response
 
 
-@guarded
 def meeting_pack(request, pk, as_pdf=False):
     meeting = _get(Meeting, pk, "body__plan__territory")
     plan = meeting.body.plan
@@ -651,7 +616,6 @@ def meeting_pack(request, pk, as_pdf=False):
     )
 
 
-@guarded
 def annual_report(request, pk, year, half=None, as_pdf=False):
     plan = queries.get_plan(pk)
     _allowed(request, "steering.view_plan", plan)

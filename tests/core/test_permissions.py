@@ -183,3 +183,29 @@ def test_branding_form_shows_the_colours_in_use_not_black(client, roubaix_admin,
     client.force_login(roubaix_admin)
     html = client.get(f"/administration/{roubaix.slug}/identite/").content.decode()
     assert 'value="#1f3a93"' in html and "#000000" not in html
+
+
+def test_a_page_refused_to_an_anonymous_visitor_sends_them_to_log_in(rf, make_user):
+    """One rule for every module's pages: a PermissionDenied raised by a page becomes a log-in
+    redirect for an anonymous visitor, a 403 page for a logged-in one; the API keeps 401/403."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from metropole.core.exceptions import PermissionDenied
+    from metropole.core.views.helpers import PlatformErrorMiddleware
+
+    middleware = PlatformErrorMiddleware(lambda request: None)
+    refusal = PermissionDenied("Access refused", "Not yours.")
+
+    anonymous = rf.get("/pilotage/plans/7/?axe=2")
+    anonymous.user = AnonymousUser()
+    redirect = middleware.process_exception(anonymous, refusal)
+    assert redirect.status_code == 302
+    assert redirect["Location"].endswith("?next=/pilotage/plans/7/%3Faxe%3D2")
+
+    logged_in = rf.get("/pilotage/plans/7/")
+    logged_in.user = make_user("someone@example.org")
+    assert middleware.process_exception(logged_in, refusal).status_code == 403
+
+    api = rf.get("/api/steering/plans/7")
+    api.user = AnonymousUser()
+    assert middleware.process_exception(api, refusal) is None

@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from ..exceptions import PlatformError
+from ..exceptions import PermissionDenied, PlatformError
 from ..queries import territory_by_slug
 
 
@@ -48,7 +48,11 @@ def territory_permission_required(permission: str):
 
 
 class PlatformErrorMiddleware:
-    """Turns PlatformError raised by a page into a readable page with the right status."""
+    """Turns PlatformError raised by a page into a readable page with the right status.
+
+    A page refused to an anonymous visitor sends them to log in instead: after logging in they
+    come back to the page, which then decides with their permissions (the API keeps its 401/403).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,6 +61,8 @@ class PlatformErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, PlatformError) and not request.path.startswith("/api/"):
-            return render_error(request, exception)
-        return None
+        if not isinstance(exception, PlatformError) or request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, PermissionDenied) and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return render_error(request, exception)
