@@ -458,14 +458,20 @@ def comment_list(request, proposal_id: int):
     return [c for c in queries.comment_tree(_proposal(proposal_id)) if not c.is_hidden]
 
 
+def _parent_comment(parent_id: int | None) -> Comment | None:
+    """The comment a reply answers (None for a first-level comment)."""
+    if not parent_id:
+        return None
+    parent = Comment.objects.filter(pk=parent_id).first()
+    if parent is None:
+        raise NotFound("Unknown comment", f"No comment has the id {parent_id}.")
+    return parent
+
+
 @router.post("/proposals/{proposal_id}/comments", response={201: CommentOut}, auth=person_auth)
 def comment_create(request, proposal_id: int, payload: CommentIn):
     proposal = _proposal(proposal_id)
-    parent = None
-    if payload.parent_id:
-        parent = Comment.objects.filter(pk=payload.parent_id).first()
-        if parent is None:
-            raise NotFound("Unknown comment", f"No comment has the id {payload.parent_id}.")
+    parent = _parent_comment(payload.parent_id)
     return Status(
         201, services.add_comment(request.user, proposal, body=payload.body, parent=parent)
     )
@@ -560,11 +566,7 @@ def argument_list(request, debate_id: int):
 @router.post("/debates/{debate_id}/arguments", response={201: CommentOut}, auth=person_auth)
 def argument_create(request, debate_id: int, payload: ArgumentIn):
     debate = _debate(debate_id)
-    parent = None
-    if payload.parent_id:
-        parent = Comment.objects.filter(pk=payload.parent_id).first()
-        if parent is None:
-            raise NotFound("Unknown comment", f"No comment has the id {payload.parent_id}.")
+    parent = _parent_comment(payload.parent_id)
     return Status(
         201,
         services.add_argument(
