@@ -35,6 +35,14 @@ class PermissionDenied(PlatformError):
     status = 403
 
 
+class LoginRequired(PermissionDenied):
+    """Refused to an anonymous visitor, where logging in may open the page: a page sends them to
+    log in (then back), the API answers 401. Raise plain PermissionDenied where an account would
+    not help (e.g. an expired link)."""
+
+    status = 401
+
+
 class Conflict(PlatformError):
     status = 409
 

@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from metropole.core.exceptions import BadRequest, NotFound, PermissionDenied, PlatformError
+from metropole.core.exceptions import (
+    BadRequest,
+    LoginRequired,
+    NotFound,
+    PermissionDenied,
+    PlatformError,
+)
 from metropole.core.models import Territory
 from metropole.core.queries import territory_by_slug
 
@@ -19,11 +25,12 @@ from .models import Action, Document, Indicator, Meeting
 
 
 def _allowed(request, permission, obj):
-    """Refuse unless the visitor holds `permission` on `obj` (an anonymous visitor is sent to
-    log in by the core's PlatformErrorMiddleware)."""
+    """Refuse unless the visitor holds `permission` on `obj`; an anonymous visitor is sent to
+    log in (the core's PlatformErrorMiddleware turns LoginRequired into the redirect)."""
     if request.user.has_perm(permission, obj):
         return
-    raise PermissionDenied(
+    refusal = LoginRequired if not request.user.is_authenticated else PermissionDenied
+    raise refusal(
         _("Access refused"), _("You are not allowed to open this page of %(name)s.") % {"name": obj}
     )
 

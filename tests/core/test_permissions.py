@@ -186,15 +186,17 @@ def test_branding_form_shows_the_colours_in_use_not_black(client, roubaix_admin,
 
 
 def test_a_page_refused_to_an_anonymous_visitor_sends_them_to_log_in(rf, make_user):
-    """One rule for every module's pages: a PermissionDenied raised by a page becomes a log-in
-    redirect for an anonymous visitor, a 403 page for a logged-in one; the API keeps 401/403."""
+    """One rule for every module's pages: LoginRequired raised by a page becomes a log-in
+    redirect for an anonymous visitor (a logged-in one gets PermissionDenied's 403 page); the
+    API decides itself.
+    A plain PermissionDenied (an expired link: an account would not help) stays a 403 page."""
     from django.contrib.auth.models import AnonymousUser
 
-    from metropole.core.exceptions import PermissionDenied
+    from metropole.core.exceptions import LoginRequired, PermissionDenied
     from metropole.core.views.helpers import PlatformErrorMiddleware
 
     middleware = PlatformErrorMiddleware(lambda request: None)
-    refusal = PermissionDenied("Access refused", "Not yours.")
+    refusal = LoginRequired("Access refused", "Not yours.")
 
     anonymous = rf.get("/pilotage/plans/7/?axe=2")
     anonymous.user = AnonymousUser()
@@ -204,8 +206,11 @@ def test_a_page_refused_to_an_anonymous_visitor_sends_them_to_log_in(rf, make_us
 
     logged_in = rf.get("/pilotage/plans/7/")
     logged_in.user = make_user("someone@example.org")
-    assert middleware.process_exception(logged_in, refusal).status_code == 403
+    assert middleware.process_exception(logged_in, PermissionDenied("No", "No.")).status_code == 403
 
     api = rf.get("/api/steering/plans/7")
     api.user = AnonymousUser()
     assert middleware.process_exception(api, refusal) is None
+
+    expired = middleware.process_exception(anonymous, PermissionDenied("Link expired", "Old."))
+    assert expired.status_code == 403

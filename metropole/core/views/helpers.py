@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from ..exceptions import PermissionDenied, PlatformError
+from ..exceptions import LoginRequired, PlatformError
 from ..queries import territory_by_slug
 
 
@@ -50,8 +50,8 @@ def territory_permission_required(permission: str):
 class PlatformErrorMiddleware:
     """Turns PlatformError raised by a page into a readable page with the right status.
 
-    A page refused to an anonymous visitor sends them to log in instead: after logging in they
-    come back to the page, which then decides with their permissions (the API keeps its 401/403).
+    LoginRequired sends an anonymous visitor to log in instead: after logging in they come back
+    to the page, which then decides with their permissions.
     """
 
     def __init__(self, get_response):
@@ -63,6 +63,6 @@ class PlatformErrorMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, PlatformError) or request.path.startswith("/api/"):
             return None
-        if isinstance(exception, PermissionDenied) and not request.user.is_authenticated:
+        if isinstance(exception, LoginRequired) and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return render_error(request, exception)
