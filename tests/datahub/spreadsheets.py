@@ -36,7 +36,7 @@ def _workbook(names):
     # must follow the relationships to find a sheet's part
     count = len(names)
     sheets = "".join(
-        f'<sheet name="{escape(name, {'"': '&quot;'})}" sheetId="{n}" r:id="rId{count + 1 - n}"/>'
+        f'<sheet name="{escape(name, {'"': "&quot;"})}" sheetId="{n}" r:id="rId{count + 1 - n}"/>'
         for n, name in enumerate(names, start=1)
     )
     return (
@@ -136,7 +136,7 @@ def _ods_table(name, rows, formulas):
                     f"<text:p>{escape(str(value))}</text:p></table:table-cell>"
                 )
         rows_xml.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
-    return f'<table:table table:name="{escape(name, {'"': '&quot;'})}">{"".join(rows_xml)}</table:table>'
+    return f'<table:table table:name="{escape(name, {'"': "&quot;"})}">{"".join(rows_xml)}</table:table>'
 
 
 def ods_workbook(sheets: dict, *, formulas=None) -> bytes:

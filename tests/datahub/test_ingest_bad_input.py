@@ -119,7 +119,7 @@ CASES = [
                         "type": "Feature",
                         "properties": {"nom": "hors limites"},
                         "geometry": {"type": "Point", "coordinates": [300, 50]},
-                    }
+                    },
                 ],
             }
         ).encode(),
