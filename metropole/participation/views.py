@@ -357,7 +357,7 @@ def edit_comment(request, pk):
 
 @login_required
 def report_comment(request, pk):
-    """Report a comment or a debate argument (the proposal's page has its own link)."""
+    """Report a comment of a proposal or an argument of a debate."""
     comment = queries.comment(pk)
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -517,14 +517,8 @@ def edit_proposal(request, pk):
 
 @login_required
 def report(request, pk):
+    """Report a proposal (its comments are reported through report_comment, as arguments)."""
     proposal = queries.proposal(pk)
-    comment = None
-    if request.GET.get("commentaire") or request.POST.get("comment"):
-        comment = Comment.objects.filter(
-            pk=request.GET.get("commentaire") or request.POST.get("comment"), proposal=proposal
-        ).first()
-        if comment is None:
-            raise Http404
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -532,19 +526,14 @@ def report(request, pk):
                 request.user,
                 reason=form.cleaned_data["reason"],
                 details=form.cleaned_data["details"],
-                proposal=None if comment else proposal,
-                comment=comment,
+                proposal=proposal,
             )
         except PlatformError as error:
             _form_error(form, error)
         else:
             messages.success(request, _("Thank you: the moderators will look at it."))
             return _back(proposal)
-    return render(
-        request,
-        "participation/report.html",
-        {"proposal": proposal, "comment": comment, "form": form},
-    )
+    return render(request, "participation/report.html", {"proposal": proposal, "form": form})
 
 
 @require_POST

@@ -86,3 +86,18 @@ def test_the_api_edits_and_lists_versions(client, comment, make_citizen, citizen
     assert edited.status_code == 200 and edited.json()["edited_at"]
     versions = client.get(f"/api/participation/comments/{comment.pk}/versions").json()
     assert [v["body"] for v in versions] == ["Bonne idée"]
+
+
+def test_a_comment_is_reported_from_its_proposal_page_through_the_comments_path(
+    client, comment, citizen, proposal
+):
+    """Proposal comments and debate arguments are reported through one page."""
+    from metropole.participation.models import Report
+
+    report = f"/participer/commentaires/{comment.pk}/signaler/"
+    client.force_login(citizen)
+    assert report in client.get(f"/participer/propositions/{proposal.pk}/").content.decode()
+    sent = client.post(report, {"reason": "spam"})
+    assert sent.status_code == 302 and sent["Location"].endswith(f"#comment-{comment.pk}")
+    [stored] = Report.objects.all()
+    assert (stored.comment_id, stored.proposal_id) == (comment.pk, None)
