@@ -384,7 +384,7 @@ def dataset_create(request, payload: DatasetCreateIn):
         core_queries.territory_by_code(territory_code, metropole) if territory_code else metropole
     )
     dataset = services.create_dataset(request.user, territory, organisation=organisation, **values)
-    return 201, _detail(dataset)
+    return Status(201, _detail(dataset))
 
 
 @router.patch(
@@ -433,7 +433,7 @@ def dataset_archive(request, key: str):
 )
 def resource_create(request, key: str, payload: ResourceIn):
     dataset = queries.dataset_for(request.user, key, manage=True)
-    return 201, services.add_resource(request.user, dataset, **payload.dict())
+    return Status(201, services.add_resource(request.user, dataset, **payload.dict()))
 
 
 # --- resources -----------------------------------------------------------------------------
@@ -468,7 +468,7 @@ def resource_upload(
 ):
     resource = queries.resource_for(request.user, key, manage=True)
     version = services.upload(request.user, resource, file, invalid_rows=invalid_rows)
-    return 202, _version(resource, version)
+    return Status(202, _version(resource, version))
 
 
 @router.post(
@@ -481,7 +481,7 @@ def resource_upload(
 def resource_push_rows(request, key: str, payload: RowsIn):
     resource = queries.resource_for(request.user, key, manage=True)
     version = services.push_rows(request.user, resource, payload.rows, mode=payload.mode)
-    return 202, _version(resource, version)
+    return Status(202, _version(resource, version))
 
 
 @router.get(
