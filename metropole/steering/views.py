@@ -12,27 +12,16 @@ from django.utils.translation import gettext as _
 
 from metropole.core.exceptions import (
     BadRequest,
-    LoginRequired,
     NotFound,
     PermissionDenied,
     PlatformError,
 )
 from metropole.core.models import Territory
 from metropole.core.queries import territory_by_slug
+from metropole.core.views.helpers import require_page_permission
 
 from . import charts, collectors, forms, pdf, queries, services
 from .models import Action, Document, Indicator, Meeting
-
-
-def _allowed(request, permission, obj):
-    """Refuse unless the visitor holds `permission` on `obj`; an anonymous visitor is sent to
-    log in (the core's PlatformErrorMiddleware turns LoginRequired into the redirect)."""
-    if request.user.has_perm(permission, obj):
-        return
-    refusal = LoginRequired if not request.user.is_authenticated else PermissionDenied
-    raise refusal(
-        _("Access refused"), _("You are not allowed to open this page of %(name)s.") % {"name": obj}
-    )
 
 
 def _get(model, pk, *select):
@@ -77,7 +66,7 @@ def index(request):
 
 def plan_create(request, slug):
     territory = territory_by_slug(slug)
-    _allowed(request, "steering.add_plan", territory)
+    require_page_permission(request, "steering.add_plan", territory)
     form = forms.PlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,7 +86,7 @@ def plan_create(request, slug):
 
 def dashboard(request, pk):
     plan = queries.get_plan(pk)
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     filters = queries.Filters.from_query(request.GET)
     board = queries.dashboard(plan, filters)
     return render(
@@ -120,7 +109,7 @@ def territory(request, slug):
     place = territory_by_slug(slug)
     overview = request.user.is_authenticated and queries.territory_overview(place, request.user)
     if not overview:
-        _allowed(request, "steering.view_plan", place)
+        require_page_permission(request, "steering.view_plan", place)
     return render(request, "steering/territory.html", {"place": place, "overview": overview})
 
 
@@ -157,7 +146,7 @@ def transparency(request, pk):
 
 def structure(request, pk):
     plan = queries.get_plan(pk)
-    _allowed(request, "steering.change_plan", plan)
+    require_page_permission(request, "steering.change_plan", plan)
     rows = queries.tree(list(plan.nodes.prefetch_related("actions")))
     node_form = forms.NodeForm(prefix="node", nodes=rows)
     move_form = forms.MoveNodeForm(prefix="move", nodes=rows)
@@ -240,7 +229,7 @@ def structure(request, pk):
 def action_detail(request, pk):
     action = _get(Action, pk, "plan__territory", "node")
     plan = action.plan
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     can_change = request.user.has_perm("steering.change_plan", plan)
     progress_form = forms.ProgressForm(
         prefix="progress", initial={"status": action.status, "progress": action.progress}
@@ -318,7 +307,7 @@ def action_detail(request, pk):
 
 def action_budget(request, pk):
     action = _get(Action, pk, "plan__territory")
-    _allowed(request, "steering.change_plan", action.plan)
+    require_page_permission(request, "steering.change_plan", action.plan)
     initial = [
         {
             "year": b.year,
@@ -364,7 +353,7 @@ def document_download(request, pk):
     document = _get(Document, pk, "action__plan__territory")
     plan = document.action.plan
     if not (document.is_public and plan.is_public):
-        _allowed(request, "steering.view_plan", plan)
+        require_page_permission(request, "steering.view_plan", plan)
     response = FileResponse(
         document.file.open("rb"), as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1]
     )
@@ -381,7 +370,7 @@ def indicators(request, pk):
     from django.core.paginator import Paginator
 
     plan = queries.get_plan(pk)
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     rows = queries.dashboard(plan).indicators_first(limit=None)
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
@@ -391,7 +380,7 @@ def indicators(request, pk):
 
 def indicator_create(request, pk):
     plan = queries.get_plan(pk)
-    _allowed(request, "steering.change_plan", plan)
+    require_page_permission(request, "steering.change_plan", plan)
     rows = queries.tree(list(plan.nodes.all()))
     actions = list(plan.actions.all())
     form = forms.IndicatorForm(
@@ -422,14 +411,14 @@ def indicator_create(request, pk):
 def indicator_detail(request, pk):
     indicator = _get(Indicator, pk, "plan__territory", "node", "action")
     plan = indicator.plan
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     can_change = request.user.has_perm("steering.change_plan", plan)
     form = forms.ValueForm(
         request.POST or None, initial={"date": timezone.localdate(), "kind": "actual"}
     )
     status = 200
     if request.method == "POST":
-        _allowed(request, "steering.change_plan", plan)
+        require_page_permission(request, "steering.change_plan", plan)
         try:
             if request.POST.get("form") == "collect":
                 collectors.collect(indicator, actor=request.user)
@@ -465,7 +454,7 @@ def indicator_detail(request, pk):
 
 def values_import(request, pk):
     plan = queries.get_plan(pk)
-    _allowed(request, "steering.change_plan", plan)
+    require_page_permission(request, "steering.change_plan", plan)
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -491,7 +480,7 @@ def values_import(request, pk):
 
 def meetings(request, pk):
     plan = queries.get_plan(pk)
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     bodies = list(plan.bodies.all())
     open_actions = list(plan.actions.exclude(status="abandoned"))
     meeting_form = forms.MeetingForm(
@@ -503,7 +492,7 @@ def meetings(request, pk):
     body_form = forms.BodyForm(prefix="body")
     status = 200
     if request.method == "POST":
-        _allowed(request, "steering.change_plan", plan)
+        require_page_permission(request, "steering.change_plan", plan)
         which = request.POST.get("form")
         try:
             if which == "body":
@@ -550,7 +539,7 @@ def meetings(request, pk):
 def meeting_detail(request, pk):
     meeting = _get(Meeting, pk, "body__plan__territory")
     plan = meeting.body.plan
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     scope = list(meeting.scope.order_by("position", "pk"))
     decided = set(meeting.decisions.values_list("action_id", flat=True))
     pending = [a for a in scope if a.pk not in decided]
@@ -560,7 +549,7 @@ def meeting_detail(request, pk):
     minutes_form = forms.MinutesForm(initial={"minutes": meeting.minutes}, prefix="minutes")
     status = 200
     if request.method == "POST":
-        _allowed(request, "steering.decide", plan)
+        require_page_permission(request, "steering.decide", plan)
         try:
             if request.POST.get("form") == "minutes":
                 minutes_form = forms.MinutesForm(request.POST, prefix="minutes")
@@ -614,7 +603,7 @@ def _printable(request, template, context, filename, as_pdf):
 def meeting_pack(request, pk, as_pdf=False):
     meeting = _get(Meeting, pk, "body__plan__territory")
     plan = meeting.body.plan
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     context = queries.meeting_pack(meeting)
     context["charts"] = charts.dashboard_charts(context["board"])
     context["pdf_url"] = reverse("steering:meeting_pack_pdf", kwargs={"pk": meeting.pk})
@@ -625,7 +614,7 @@ def meeting_pack(request, pk, as_pdf=False):
 
 def annual_report(request, pk, year, half=None, as_pdf=False):
     plan = queries.get_plan(pk)
-    _allowed(request, "steering.view_plan", plan)
+    require_page_permission(request, "steering.view_plan", plan)
     if not (1900 < year < 2200) or half not in (None, 1, 2):
         raise NotFound(_("Page not found"), _("No report for this year."))
     context = queries.annual_report(plan, year, half)

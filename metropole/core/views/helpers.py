@@ -1,4 +1,4 @@
-"""Shared plumbing of the core's pages: permission decorator and error pages."""
+"""Shared plumbing of every module's pages: permission checks and error pages."""
 
 from functools import wraps
 
@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from ..exceptions import LoginRequired, PlatformError
+from ..exceptions import LoginRequired, PermissionDenied, PlatformError
 from ..queries import territory_by_slug
 
 
@@ -19,27 +19,29 @@ def render_error(request, error: PlatformError):
     )
 
 
+def require_page_permission(request, permission: str, obj, name=None) -> None:
+    """The pages' permission check, through the same rules as the API (`has_perm`).
+
+    An anonymous visitor gets LoginRequired (the middleware below sends them to log in and
+    back), anyone else PermissionDenied (the 403 page naming `name`, by default the object)."""
+    if request.user.has_perm(permission, obj):
+        return
+    refusal = PermissionDenied if request.user.is_authenticated else LoginRequired
+    raise refusal(
+        _("Access denied"),
+        _("You are not allowed to open this page of %(name)s.")
+        % {"name": name or getattr(obj, "display_name", obj)},
+    )
+
+
 def territory_permission_required(permission: str):
-    """Load the territory named by the `slug` URL argument and check `permission` on it
-    through the same predicates as the API (rules.py). Anonymous users go to log-in."""
+    """Load the territory named by the `slug` URL argument and check `permission` on it."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, slug, *args, **kwargs):
             territory = territory_by_slug(slug)
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not request.user.has_perm(permission, territory):
-                return render(
-                    request,
-                    "core/error.html",
-                    {
-                        "title": "403",
-                        "detail": _("You are not allowed to open this page of %(territory)s.")
-                        % {"territory": territory.display_name},
-                    },
-                    status=403,
-                )
+            require_page_permission(request, permission, territory)
             return view(request, territory, *args, **kwargs)
 
         return wrapper
