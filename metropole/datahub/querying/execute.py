@@ -221,12 +221,7 @@ def cached(spec: TableSpec, kind: str, query: Query, compute, using: str = "defa
 
 def json_value(col, value, vendor: str):
     value = to_python(col, value, vendor)
-    if col.type == "geometry" and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    return _geometry(value) if col.type == "geometry" else value
 
 
 def _geometry(value):
@@ -242,10 +237,11 @@ def _isoformat(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _converters(columns, vendor: str, *, iso_dates: bool = True) -> list:
-    """For each output column of a records plan, the function that makes the JSON value of
-    a database value, or None where the database already gives it (texts and numbers;
-    on PostgreSQL booleans too; on SQLite dates and date-times, stored as ISO text).
+def json_converters(columns, vendor: str, *, iso_dates: bool = True) -> list:
+    """For each output column of a records plan (or of an export), the function that makes
+    the JSON value of a database value, or None where the database already gives it (texts
+    and numbers; on PostgreSQL booleans too; on SQLite dates and date-times, stored as ISO
+    text). The callers skip NULLs.
 
     Dates are not written as text by PostgreSQL here (as exports do): an expression in the
     select list is computed for every matching row before the sort and the limit, which
@@ -342,7 +338,7 @@ def _page(
     # few dates among many texts and numbers, so convert by column, not value by value.
     converters = [
         (i, convert)
-        for i, convert in enumerate(_converters(plan.columns, vendor, iso_dates=iso_dates), 1)
+        for i, convert in enumerate(json_converters(plan.columns, vendor, iso_dates=iso_dates), 1)
         if convert is not None
     ]
     results = []

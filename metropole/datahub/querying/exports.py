@@ -26,7 +26,7 @@ from metropole.core.exceptions import NotFound
 from metropole.core.open_data import spreadsheet_safe
 
 from .ast import Query
-from .execute import stream_batches
+from .execute import json_converters, stream_batches
 from .spec import Column, TableSpec
 
 FORMATS = {
@@ -121,39 +121,21 @@ def csv_chunks(columns, batches, vendor):
     yield buffer.take()
 
 
-def _json_converter(col: Column, vendor: str):
-    if col.type == "geometry":
-
-        def geometry(value):
-            if isinstance(value, str):
-                try:
-                    return json.loads(value)
-                except ValueError:
-                    return value
-            return value
-
-        return geometry
-    if col.type == "boolean" and vendor != "postgresql":
-        return lambda v: None if v is None else bool(v)
-    if col.type in ("date", "datetime") and vendor == "postgresql":
-        return lambda v: v if v is None or isinstance(v, str) else v.isoformat()
-    return None
-
-
 def _records(columns, batches, vendor):
     """Batches of dicts (``_id`` and the columns by public name)."""
     names = ["_id", *(c.name for c in columns)]
     converters = [
         (i, conv)
-        for i, col in enumerate(columns, start=1)
-        if (conv := _json_converter(col, vendor)) is not None
+        for i, conv in enumerate(json_converters(columns, vendor), start=1)
+        if conv is not None
     ]
     for batch in batches:
         out = []
         for row in batch:
             item = dict(zip(names, row, strict=True))
             for i, conv in converters:
-                item[names[i]] = conv(row[i])
+                if row[i] is not None:
+                    item[names[i]] = conv(row[i])
             out.append(item)
         yield out
 
