@@ -44,3 +44,15 @@ def test_demo_console_backend_prints_links_as_they_are():
     backend.send_messages([EmailMessage("Confirmez", f"Lien : {long_link}", to=["x@example.org"])])
     output = stream.getvalue()
     assert long_link in output and "Subject: Confirmez" in output
+
+
+def test_a_record_of_django_is_printed_by_one_console_handler():
+    """The worker's log printed each task's state twice: Django's default config gives the
+    "django" logger its own console handler, and records also propagate to the root's."""
+    import logging
+
+    consoles, logger = [], logging.getLogger("django.tasks")
+    while logger is not None:
+        consoles += [h for h in logger.handlers if type(h) is logging.StreamHandler]
+        logger = logger.parent if logger.propagate else None
+    assert len(consoles) == 1
