@@ -237,7 +237,10 @@ def test_back_office_pages_add_change_and_remove_a_question(
     client.force_login(commune_agent(ROUBAIX))
     assert client.get(base + "questions/").status_code == 403
     client.force_login(metropole_admin)
-    assert "Quels déchets ?" in client.get(base).content.decode()
+    page = client.get(base).content.decode()
+    # the questions are listed once, in the page, not pasted into its <title>
+    assert page.count(">Quels déchets ?</a>") == 1
+    assert "<" not in page.split("<title>")[1].split("</title>")[0]
     empty = client.post(base + "questions/", {"label": "Volume ?", "datatype": "singlevaluelist"})
     assert empty.status_code == 400 and "two choices" in empty.content.decode()
     made = client.post(
