@@ -66,7 +66,9 @@ def test_the_partner_space_is_for_the_organisations_members(
         publisher,  # an agent of Lille: the territory's space, not the organisation's
     ):
         client.force_login(outsider)
-        assert client.get(target).status_code == 403
+        refused = client.get(target)
+        assert refused.status_code == 403
+        assert "not allowed to open this page of Opérateur de transport" in refused.content.decode()
     client.force_login(partner)
     html = client.get(target).content.decode()
     assert "Datasets of Opérateur de transport" in html

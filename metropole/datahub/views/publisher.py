@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from metropole.core.exceptions import NotFound, PlatformError
+from metropole.core.exceptions import LoginRequired, NotFound, PermissionDenied, PlatformError
 from metropole.core.models import Organisation, Territory
 from metropole.core.queries import territory_by_slug
 from metropole.core.views.administration import admin_context
@@ -118,19 +117,6 @@ class Space:
         }
 
 
-def _forbidden(request, name):
-    return render(
-        request,
-        "core/error.html",
-        {
-            "title": "403",
-            "detail": _("You are not allowed to open this page of %(territory)s.")
-            % {"territory": name},
-        },
-        status=403,
-    )
-
-
 def in_space(permission: str, *, partner_permission: str = "datahub.view_partner_space"):
     """Load the space named by the URL (`slug` of a territory, or `organisation` id) and
     check the permission on it through rules.py (the API's path): `permission` on a
@@ -148,10 +134,14 @@ def in_space(permission: str, *, partner_permission: str = "datahub.view_partner
             else:
                 territory = territory_by_slug(slug)
                 space, target, needed = Space(territory), territory, permission
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
             if not request.user.has_perm(needed, target):
-                return _forbidden(request, space.name)
+                # anonymous: the core middleware sends them to log in (and back)
+                refusal = PermissionDenied if request.user.is_authenticated else LoginRequired
+                raise refusal(
+                    _("Access denied"),
+                    _("You are not allowed to open this page of %(territory)s.")
+                    % {"territory": space.name},
+                )
             return view(request, space, *args, **kwargs)
 
         return wrapper
