@@ -16,7 +16,7 @@ from metropole.core.api_pagination import Pagination
 from metropole.core.exceptions import NotFound, PermissionDenied
 
 from . import queries, services, similarity
-from .models import Action, BudgetRule, Comment, ComponentKind
+from .models import Action, BudgetRule, ComponentKind
 from .rules import refusal
 
 router = Router(tags=["participation"])
@@ -458,20 +458,10 @@ def comment_list(request, proposal_id: int):
     return [c for c in queries.comment_tree(_proposal(proposal_id)) if not c.is_hidden]
 
 
-def _parent_comment(parent_id: int | None) -> Comment | None:
-    """The comment a reply answers (None for a first-level comment)."""
-    if not parent_id:
-        return None
-    parent = Comment.objects.filter(pk=parent_id).first()
-    if parent is None:
-        raise NotFound("Unknown comment", f"No comment has the id {parent_id}.")
-    return parent
-
-
 @router.post("/proposals/{proposal_id}/comments", response={201: CommentOut}, auth=person_auth)
 def comment_create(request, proposal_id: int, payload: CommentIn):
     proposal = _proposal(proposal_id)
-    parent = _parent_comment(payload.parent_id)
+    parent = queries.reply_parent(payload.parent_id)
     return Status(
         201, services.add_comment(request.user, proposal, body=payload.body, parent=parent)
     )
@@ -566,7 +556,7 @@ def argument_list(request, debate_id: int):
 @router.post("/debates/{debate_id}/arguments", response={201: CommentOut}, auth=person_auth)
 def argument_create(request, debate_id: int, payload: ArgumentIn):
     debate = _debate(debate_id)
-    parent = _parent_comment(payload.parent_id)
+    parent = queries.reply_parent(payload.parent_id)
     return Status(
         201,
         services.add_argument(

@@ -217,6 +217,19 @@ def comment(comment_id) -> Comment:
     return found
 
 
+def reply_parent(parent_id) -> Comment | None:
+    """The comment a reply answers (None for a first-level comment or argument); the
+    service checks it belongs to the same proposal or debate."""
+    if not parent_id:
+        return None
+    found = Comment.objects.filter(pk=parent_id).first() if str(parent_id).isdigit() else None
+    if found is None:
+        raise NotFound(
+            _("Unknown comment"), _("No comment has the number %(id)s.") % {"id": parent_id}
+        )
+    return found
+
+
 # --- debates ---------------------------------------------------------------------------------
 
 

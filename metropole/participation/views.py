@@ -245,12 +245,8 @@ def proposal_detail(request, pk):
         )
     comment_form = CommentForm(request.POST or None)
     if request.method == "POST" and comment_form.is_valid():
-        parent = None
-        if comment_form.cleaned_data.get("parent"):
-            parent = Comment.objects.filter(
-                pk=comment_form.cleaned_data["parent"], proposal=proposal
-            ).first()
         try:
+            parent = queries.reply_parent(comment_form.cleaned_data.get("parent"))
             services.add_comment(
                 request.user, proposal, body=comment_form.cleaned_data["body"], parent=parent
             )
@@ -403,16 +399,13 @@ def debate_detail(request, slug, cid, pk):
     reason = argument_refusal(request.user, debate)
     form = ArgumentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        parent = None
-        if form.cleaned_data.get("parent"):
-            parent = Comment.objects.filter(pk=form.cleaned_data["parent"], debate=debate).first()
         try:
             services.add_argument(
                 request.user,
                 debate,
                 body=form.cleaned_data["body"],
                 stance=form.cleaned_data.get("stance") or "",
-                parent=parent,
+                parent=queries.reply_parent(form.cleaned_data.get("parent")),
             )
         except PlatformError as error:
             _form_error(form, error)

@@ -172,3 +172,19 @@ def test_anonymous_writes_are_refused_and_unknown_process_is_404(client, ideas):
 def test_the_process_list_is_public(client, ideas):
     items = client.get("/api/participation/processes").json()["items"]
     assert items[0]["slug"] == ideas.process.slug and len(items[0]["phases"]) == 3
+
+
+def test_a_reply_names_a_comment_of_the_same_proposal(client, bearer, ideas, citizen):
+    """The API finds the answered comment as the pages do: unknown is 404, another
+    proposal's comment is 400 on `parent`, a comment of this one threads under it."""
+    one = services.create_proposal(citizen, ideas, title="Un banc", body="Place")
+    two = services.create_proposal(citizen, ideas, title="Un arbre", body="Rue")
+    first = services.add_comment(citizen, one, body="Oui")
+    elsewhere = services.add_comment(citizen, two, body="Ailleurs")
+    url = f"/api/participation/proposals/{one.pk}/comments"
+    auth = bearer(citizen)
+    assert post(client, url, {"body": "R", "parent_id": 999999}, auth).status_code == 404
+    wrong = post(client, url, {"body": "R", "parent_id": elsewhere.pk}, auth)
+    assert wrong.status_code == 400, wrong.content
+    reply = post(client, url, {"body": "R", "parent_id": first.pk}, auth)
+    assert reply.status_code == 201 and reply.json()["depth"] == 1

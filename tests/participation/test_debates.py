@@ -208,6 +208,28 @@ def test_the_debate_pages_list_post_and_conclude(client, agent, debate, citizen)
     assert "Nous piétonnisons le dimanche." in client.get(page).content.decode()
 
 
+def test_a_reply_page_refuses_a_parent_of_another_discussion(
+    client, agent, debates, debate, citizen, make_citizen
+):
+    """The page finds the answered comment as the API does: a parent from elsewhere or
+    unknown is an error on the form, not a first-level argument."""
+    other = services.add_debate(
+        agent,
+        debates,
+        title="Autre question",
+        start=timezone.now() - timedelta(hours=1),
+        end=timezone.now() + timedelta(days=1),
+    )
+    elsewhere = services.add_argument(make_citizen(1), other, body="Ailleurs", stance="for")
+    process = debate.component.process
+    page = f"/participer/p/{process.slug}/{debate.component_id}/debats/{debate.pk}/"
+    client.force_login(citizen)
+    for parent in (elsewhere.pk, 999999):
+        answer = client.post(page, {"body": "Réponse", "stance": "for", "parent": parent})
+        assert answer.status_code == 200 and "alert--error" in answer.content.decode()
+    assert not Comment.objects.filter(debate=debate).exists()
+
+
 def test_the_debate_api(client, agent, debates, citizen):
     def call(method, url, data, user):
         _t, key = core_services.create_api_token(user, "t")
