@@ -29,6 +29,7 @@ from metropole.core.models import Territory, User
 from metropole.core.ratelimit import RateLimit
 from metropole.core.rules import require_perm
 from metropole.core.services import audit
+from metropole.core.text import normalize_name
 
 from .models import (
     BOOLEAN_SETTINGS,
@@ -652,14 +653,6 @@ def _claimed_postal_code(address) -> tuple[str, str]:
     return "", ""
 
 
-def _plain(text: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", " ", kept).strip()
-
-
 @transaction.atomic
 def record_verified_residence(user, provider: str, claims: dict) -> Declaration | None:
     """Residence (and birth year) given by FranceConnect at log-in, recorded as a verified
@@ -696,8 +689,8 @@ def record_verified_residence(user, provider: str, claims: dict) -> Declaration 
     except (BadRequest, NotFound):
         communes = []
     if len(communes) > 1:
-        wanted = _plain(locality)
-        communes = [c for c in communes if wanted and _plain(c.name) in wanted] or communes
+        wanted = normalize_name(locality)
+        communes = [c for c in communes if wanted and c.search_name in wanted] or communes
     if len(communes) != 1:
         if not communes and current is not None and current.is_verified:
             audit(user, "participation.residence_outside", None, current, provider=provider)
