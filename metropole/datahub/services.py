@@ -18,12 +18,14 @@ from django.core.files import File
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import Max
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from metropole.core.conf import setting
 from metropole.core.exceptions import BadRequest, Conflict, NotFound
+from metropole.core.middleware import max_request_bytes
 from metropole.core.models import Organisation, Territory
 from metropole.core.rules import require_perm
 from metropole.core.services import audit
@@ -1035,7 +1037,11 @@ def compute_quality(dataset: Dataset, now=None) -> int:
 
 
 def human_limit() -> str:
-    return human_size(max_source_bytes())
+    """The largest file a publisher may send through a page: the data hub's limit, or the
+    platform's request limit when smaller (the core refuses a larger request with 413).
+    Written as the refusal that applies will write it."""
+    source, request = max_source_bytes(), max_request_bytes()
+    return filesizeformat(request) if request < source else human_size(source)
 
 
 # --- the other modules' open data --------------------------------------------------------

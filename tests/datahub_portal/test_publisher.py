@@ -326,6 +326,26 @@ def test_resource_form_needs_a_file_or_an_address(agent_client, dataset):
     assert not dataset.resources.exists()
 
 
+def test_the_size_announced_is_the_smaller_of_the_two_limits(
+    agent_client, dataset, resource, settings
+):
+    """A file above the platform's request limit is refused (413) before the data hub sees
+    it: the pages announce that limit when it is the smaller one."""
+    pages = (url("add_resource", dataset), url("manage_resource", dataset, resource=resource.uid))
+    settings.DATAHUB_MAX_SOURCE_BYTES = 3_000_000
+    settings.METROPOLE_MAX_REQUEST_BYTES = 50 * 1024**2
+    for page in pages:
+        assert "At most 3.0 MB." in agent_client.get(page).content.decode()
+    settings.METROPOLE_MAX_REQUEST_BYTES = 2 * 1024**2
+    for page in pages:
+        assert "At most 2.0\xa0MB." in agent_client.get(page).content.decode()
+    too_large = agent_client.post(
+        pages[1], {"file": SimpleUploadedFile("big.csv", b"a\n" + b"1\n" * 1_100_000)}
+    )
+    assert too_large.status_code == 413
+    assert "2.0\xa0MB" in too_large.content.decode()
+
+
 def test_publishing_a_private_draft_is_refused_clearly(agent_client, dataset, resource, load):
     load(resource, b"a,b\n1,2\n")
     response = agent_client.post(url("change_status", dataset), {"action": "publish"}, follow=True)
