@@ -925,20 +925,6 @@ def add_debate(
 
 
 @transaction.atomic
-def update_debate(actor, debate: Debate, *, title, start, end, description="", meeting=None):
-    component = debate.component
-    require_perm(actor, "participation.manage", component.process.territory)
-    _debate_dates(start, end)
-    debate.title = clean_text(title, "title", max_length=300)
-    debate.description = clean_text(description, "description", max_length=10000, required=False)
-    debate.start, debate.end = start, end
-    debate.meeting = _debate_meeting(component, meeting)
-    debate.save()
-    audit(actor, "participation.debate_changed", component.process.territory, debate)
-    return debate
-
-
-@transaction.atomic
 def add_argument(
     user, debate: Debate, *, body, stance: str = "", parent: Comment | None = None
 ) -> Comment:
