@@ -46,6 +46,19 @@ def _clear_cache(db):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Every test starts in English, the language of the source strings its assertions
+    read (a test about French text says so with translation.override("fr") or a client's
+    Accept-Language). Without this, a page opened by an earlier test left its visitor's
+    language active in the thread, and a test passed or failed on the order it ran in."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def lille(db) -> Territory:
     return Territory.objects.get(code=LILLE)
