@@ -79,21 +79,24 @@ def component_of(process: Process, component_id, kind: str | None = None) -> Com
     raise NotFound(_("Unknown part"), _("This process has no such part."))
 
 
+def _one(queryset: QuerySet, pk, title, detail):
+    """The row `pk` of `queryset`, or NotFound(title, detail) — also for a `pk` that is not
+    a number (a stale or hand-typed link)."""
+    found = queryset.filter(pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise NotFound(title, detail)
+    return found
+
+
 def component_by_id(component_id) -> Component:
-    component = (
-        Component.objects.select_related("process__territory", "phase")
-        .prefetch_related("process__phases", "process__scope")
-        .filter(pk=component_id)
-        .first()
-        if str(component_id).isdigit()
-        else None
+    return _one(
+        Component.objects.select_related("process__territory", "phase").prefetch_related(
+            "process__phases", "process__scope"
+        ),
+        component_id,
+        _("Unknown part"),
+        _("No participation component has the id %(id)s.") % {"id": component_id},
     )
-    if component is None:
-        raise NotFound(
-            _("Unknown part"),
-            _("No participation component has the id %(id)s.") % {"id": component_id},
-        )
-    return component
 
 
 ORDERS = {
@@ -155,21 +158,14 @@ def supports_used(user, component) -> int:
 
 
 def proposal(proposal_id) -> Proposal:
-    found = (
+    return _one(
         Proposal.objects.select_related(
             "component__process__territory", "component__phase", "author", "commune", "merged_into"
-        )
-        .prefetch_related("component__process__phases", "component__process__scope")
-        .filter(pk=proposal_id)
-        .first()
-        if str(proposal_id).isdigit()
-        else None
+        ).prefetch_related("component__process__phases", "component__process__scope"),
+        proposal_id,
+        _("Unknown proposal"),
+        _("No proposal has the number %(id)s.") % {"id": proposal_id},
     )
-    if found is None:
-        raise NotFound(
-            _("Unknown proposal"), _("No proposal has the number %(id)s.") % {"id": proposal_id}
-        )
-    return found
 
 
 def comment_tree(on: Proposal | Debate) -> list[Comment]:
@@ -196,25 +192,22 @@ def comment_tree(on: Proposal | Debate) -> list[Comment]:
     return ordered
 
 
+def _unknown_comment(comment_id) -> tuple[str, str]:
+    return _("Unknown comment"), _("No comment has the number %(id)s.") % {"id": comment_id}
+
+
 def comment(comment_id) -> Comment:
-    found = (
+    return _one(
         Comment.objects.select_related(
             "proposal__component__process__territory",
             "proposal__component__phase",
             "debate__component__process__territory",
             "debate__component__phase",
             "author",
-        )
-        .filter(pk=comment_id)
-        .first()
-        if str(comment_id).isdigit()
-        else None
+        ),
+        comment_id,
+        *_unknown_comment(comment_id),
     )
-    if found is None:
-        raise NotFound(
-            _("Unknown comment"), _("No comment has the number %(id)s.") % {"id": comment_id}
-        )
-    return found
 
 
 def reply_parent(parent_id) -> Comment | None:
@@ -222,12 +215,7 @@ def reply_parent(parent_id) -> Comment | None:
     service checks it belongs to the same proposal or debate."""
     if not parent_id:
         return None
-    found = Comment.objects.filter(pk=parent_id).first() if str(parent_id).isdigit() else None
-    if found is None:
-        raise NotFound(
-            _("Unknown comment"), _("No comment has the number %(id)s.") % {"id": parent_id}
-        )
-    return found
+    return _one(Comment.objects.all(), parent_id, *_unknown_comment(parent_id))
 
 
 # --- debates ---------------------------------------------------------------------------------
@@ -250,38 +238,29 @@ def debates(component: Component) -> list[Debate]:
     )
 
 
+def _unknown_debate(debate_id) -> tuple[str, str]:
+    return _("Unknown debate"), _("No debate has the number %(id)s.") % {"id": debate_id}
+
+
 def debate(component: Component, debate_id) -> Debate:
-    found = (
-        Debate.objects.select_related("meeting", "concluded_by")
-        .filter(component=component, pk=debate_id)
-        .first()
-        if str(debate_id).isdigit()
-        else None
+    """A debate of `component` (a page's), which it keeps with its prefetched process."""
+    found = _one(
+        Debate.objects.select_related("meeting", "concluded_by").filter(component=component),
+        debate_id,
+        *_unknown_debate(debate_id),
     )
-    if found is None:
-        raise NotFound(
-            _("Unknown debate"), _("No debate has the number %(id)s.") % {"id": debate_id}
-        )
     found.component = component
     return found
 
 
 def debate_by_id(debate_id) -> Debate:
-    found = (
+    return _one(
         Debate.objects.select_related(
             "component__process__territory", "component__phase", "meeting"
-        )
-        .prefetch_related("component__process__phases", "component__process__scope")
-        .filter(pk=debate_id)
-        .first()
-        if str(debate_id).isdigit()
-        else None
+        ).prefetch_related("component__process__phases", "component__process__scope"),
+        debate_id,
+        *_unknown_debate(debate_id),
     )
-    if found is None:
-        raise NotFound(
-            _("Unknown debate"), _("No debate has the number %(id)s.") % {"id": debate_id}
-        )
-    return found
 
 
 # --- surveys ---------------------------------------------------------------------------------
