@@ -66,26 +66,21 @@ class RecordedPortal:
 
 
 @pytest.fixture
-def recorded_portal():
+def serve():
+    """A local HTTP server answering every GET with `respond(path)`: (status, headers, body).
+    Returns its address."""
     servers = []
 
-    def start(kind: str, fixture: str) -> tuple[RecordedPortal, str]:
-        portal = RecordedPortal(kind, json.loads((FIXTURES / fixture).read_text("utf-8")))
-
+    def start(respond) -> str:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
-                parts = urlsplit(self.path)
-                portal.requests.append(self.path)
-                if portal.status != 200:
-                    self.send_response(portal.status)
-                    self.end_headers()
-                    return
-                body = json.dumps(portal.answer(parts.path, parse_qs(parts.query))).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
+                status, headers, body = respond(self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if body:
+                    self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -93,12 +88,52 @@ def recorded_portal():
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        return portal, f"http://127.0.0.1:{server.server_address[1]}"
+        return f"http://127.0.0.1:{server.server_address[1]}"
 
     yield start
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+def ok_answer(body: bytes, content_type: str = "application/json; charset=utf-8") -> tuple:
+    """A 200 answer of `body` with its type and length (for `serve`)."""
+    return 200, {"Content-Type": content_type, "Content-Length": str(len(body))}, body
+
+
+@pytest.fixture
+def recorded_portal(serve):
+    def start(kind: str, fixture: str) -> tuple[RecordedPortal, str]:
+        portal = RecordedPortal(kind, json.loads((FIXTURES / fixture).read_text("utf-8")))
+
+        def respond(path: str) -> tuple:
+            portal.requests.append(path)
+            if portal.status != 200:
+                return portal.status, {}, b""
+            parts = urlsplit(path)
+            return ok_answer(json.dumps(portal.answer(parts.path, parse_qs(parts.query))).encode())
+
+        return portal, serve(respond)
+
+    return start
+
+
+@pytest.fixture
+def ods_portal(settings, recorded_portal, harvester_admin, grand_paris):
+    """The recorded Opendatasoft catalogue, 10 datasets a page, with the licence of its
+    boundaries dataset (OGL v3) allowed in Grand Paris: (portal, url, licence)."""
+    from metropole.datahub import services as datahub
+
+    settings.HARVEST_PAGE_SIZE = 10
+    portal, url = recorded_portal("ods", "ods/explore_v2.1_catalog_datasets.json")
+    ogl = datahub.allow_licence(
+        harvester_admin,
+        grand_paris,
+        code="ogl-3",
+        title="Open Government Licence v3.0",
+        url="http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    )
+    return portal, url, ogl
 
 
 @pytest.fixture

@@ -15,16 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def harvested(settings, recorded_portal, harvester_admin, grand_paris):
-    settings.HARVEST_PAGE_SIZE = 10
-    portal, url = recorded_portal("ods", "ods/explore_v2.1_catalog_datasets.json")
-    datahub.allow_licence(
-        harvester_admin,
-        grand_paris,
-        code="ogl-3",
-        title="Open Government Licence v3.0",
-        url="http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-    )
+def harvested(ods_portal, harvester_admin, grand_paris):
+    portal, url, _licence = ods_portal
     source = services.create_source(
         harvester_admin, grand_paris, name="Opendatasoft", kind="ods", url=url
     )

@@ -3,52 +3,32 @@ of the OSU OREME catalogue (sig.oreme.org) and the DCAT-US JSON of the City of �
 Hub, as recorded in udata's test fixtures (see tests/fixtures/harvest/README.md), served by a
 local HTTP server with the content type the portal would send."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from metropole.datahub.models import Dataset, DatasetStatus, ResourceKind
 from metropole.harvest import services
 from metropole.harvest.models import HarvestedRecord, RunStatus
-from tests.harvest.conftest import FIXTURES
+from tests.harvest.conftest import FIXTURES, ok_answer
 
 pytestmark = pytest.mark.django_db
 
 OREME_GRAVI = "0437a976-cff1-4fa6-807a-c23006df2f8f"
+CATALOG_PATH = "/geonetwork/srv/api/catalog.rdf"
 
 
 @pytest.fixture
-def serve():
-    servers = []
+def recorded(serve):
+    """Serves a recorded document of tests/fixtures/harvest/dcat/ with `content_type`."""
 
     def start(name: str, content_type: str) -> str:
         body = (FIXTURES / "dcat" / name).read_bytes()
+        return serve(lambda path: ok_answer(body, content_type)) + CATALOG_PATH
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/geonetwork/srv/api/catalog.rdf"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return start
 
 
-def test_geonetwork_dcat_of_the_oreme_catalogue(serve, harvester_admin, grand_paris):
-    url = serve("sig.oreme.rdf", "application/rdf+xml")
+def test_geonetwork_dcat_of_the_oreme_catalogue(recorded, harvester_admin, grand_paris):
+    url = recorded("sig.oreme.rdf", "application/rdf+xml")
     source = services.create_source(
         harvester_admin, grand_paris, name="OSU OREME", kind="dcat", url=url
     )
@@ -73,9 +53,9 @@ def test_geonetwork_dcat_of_the_oreme_catalogue(serve, harvester_admin, grand_pa
 
 
 def test_geonetwork_dataset_under_copyright_is_refused_with_the_reason(
-    serve, harvester_admin, grand_paris
+    recorded, harvester_admin, grand_paris
 ):
-    url = serve("geonetwork.xml", "application/rdf+xml")
+    url = recorded("geonetwork.xml", "application/rdf+xml")
     source = services.create_source(
         harvester_admin, grand_paris, name="TO Carnoulès", kind="dcat", url=url
     )
@@ -88,11 +68,11 @@ def test_geonetwork_dataset_under_copyright_is_refused_with_the_reason(
 
 
 def test_dcat_us_json_with_a_remote_context_is_refused_not_fetched(
-    serve, harvester_admin, grand_paris
+    recorded, harvester_admin, grand_paris
 ):
     """ArcGIS Hub answers DCAT-US JSON whose @context is a remote address: rdflib would
     fetch it, so the harvester refuses the document and says why."""
-    url = serve("evian.json", "application/json; charset=utf-8")
+    url = recorded("evian.json", "application/json; charset=utf-8")
     source = services.create_source(
         harvester_admin, grand_paris, name="Évian", kind="dcat", url=url
     )

@@ -155,16 +155,9 @@ def permafrost_name() -> str:
     return "the-importance-of-hot-summers-and-individual-heatwaves-for-permafrost-warming-an"
 
 
-def test_opendatasoft_explore_v21_catalog(settings, recorded_portal, harvester_admin, grand_paris):
+def test_opendatasoft_explore_v21_catalog(settings, ods_portal, harvester_admin, grand_paris):
+    portal, url, ogl = ods_portal
     settings.HARVEST_PAGE_SIZE = 1
-    portal, url = recorded_portal("ods", "ods/explore_v2.1_catalog_datasets.json")
-    ogl = datahub.allow_licence(
-        harvester_admin,
-        grand_paris,
-        code="ogl-3.0",
-        title="Open Government Licence v3.0",
-        url="http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-    )
     source = services.create_source(
         harvester_admin, grand_paris, name="Opendatasoft", kind="ods", url=url
     )

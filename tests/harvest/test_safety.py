@@ -3,9 +3,7 @@ JSON-LD context, a document past the size limit, a server that never answers, a
 redirect to a local file, a paging loop. Each run fails or stops with a clear message
 and archives nothing."""
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -31,36 +29,6 @@ EXTERNAL = b"""<?xml version="1.0"?>
 <dcat:Dataset rdf:about="http://example.org/d"><dct:title>&xxe;</dct:title></dcat:Dataset>
 </rdf:RDF>"""
 REMOTE_CONTEXT = b'{"@context": "https://schema.org/", "@type": "Dataset", "name": "x"}'
-
-
-@pytest.fixture
-def serve():
-    """A local server answering every GET with the handler's (status, headers, body)."""
-    servers = []
-
-    def start(respond):
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                status, headers, body = respond(self.path)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                if body:
-                    self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("document", [BOMB, EXTERNAL], ids=["entity-bomb", "external-entity"])

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
 from metropole.core.models import Role
-from metropole.datahub import services as datahub
 from metropole.harvest import services, tasks
 from metropole.harvest.models import HarvestRun, HarvestSource, RunStatus
 from tests.conftest import PASSWORD
@@ -20,16 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def source(settings, recorded_portal, harvester_admin, grand_paris):
-    settings.HARVEST_PAGE_SIZE = 10
-    portal, url = recorded_portal("ods", "ods/explore_v2.1_catalog_datasets.json")
-    datahub.allow_licence(
-        harvester_admin,
-        grand_paris,
-        code="ogl-3",
-        title="Open Government Licence v3.0",
-        url="http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-    )
+def source(ods_portal, harvester_admin, grand_paris):
+    _portal, url, _licence = ods_portal
     return services.create_source(
         harvester_admin, grand_paris, name="Opendatasoft", kind="ods", url=url, schedule="daily"
     )
