@@ -289,20 +289,12 @@ def _load(version: ResourceVersion) -> None:
         # 2. decide the columns
         columns = []
         for index, (name, inference) in enumerate(zip(headers, inferences, strict=True), start=1):
-            if name == reader.geometry_column:
-                type_ = "geometry"
-            elif name in fixed_types:
-                type_ = fixed_types[name]
-            elif name in declared:
-                type_ = declared[name].type
-            else:
-                type_ = inference.result()
-            decision = resource.decision(name)
+            decision = decisions[name]
             columns.append(
                 {
                     "name": name,
                     "sql_name": f"c{index}",
-                    "type": type_,
+                    "type": _column_type(name, inference, reader, declared, fixed_types),
                     "title": "",
                     "inferred_type": inference.result(),
                     "declared_type": declared[name].schema_type if name in declared else "",
@@ -320,13 +312,13 @@ def _load(version: ResourceVersion) -> None:
                 _("No column left"), _("Every column was removed."), code="no-columns"
             )
 
-        # 3. convert, check and write — already done during the read when the types
-        # guessed batch by batch held to the end (PostgreSQL's COPY then overlapped the
-        # read); else from the spool, as a second pass.
+        # 3. convert, check and write — already done during the read when the guess
+        # lasted to the end (PostgreSQL's COPY then overlapped the read): its types after
+        # the last batch are the ones just decided (the same rule, `_column_type`, on the
+        # same values); else from the spool, as a second pass.
         write_started = time.perf_counter()
         timings["decide"] = round(write_started - decide_started, 3)
-        kept = speculation is not None and speculation.holds(stored, geolocated, lat, lon)
-        if kept:
+        if speculation is not None and speculation.active:
             written, next_id = speculation.finish(stored)
             report.extend(speculation.report)
             timings["passes"] = 1
@@ -454,6 +446,18 @@ def write_connections() -> int:
     server). A one-pass load writes through one: there Python's parsing is the bottleneck,
     and a second server process took CPU from it (docs/datahub.md, Benchmarks)."""
     return max(1, int(setting("DATAHUB_WRITE_CONNECTIONS", 2)))
+
+
+def _column_type(name, inference, reader, declared, fixed_types) -> str:
+    """A column's type: the geometry's, the appended table's, the Table Schema's, else the
+    one its values allow (``string`` while it has had none)."""
+    if name == reader.geometry_column:
+        return "geometry"
+    if name in fixed_types:
+        return fixed_types[name]
+    if name in declared:
+        return declared[name].type
+    return inference.result()
 
 
 def _typed_batch(raw_columns, rows, columns, declared, plain, report, geo) -> tuple[dict, set]:
@@ -590,8 +594,9 @@ class Speculation:
     written again from the spool ("rewind"), when they are few (at most REWIND_ROWS, or
     REWIND_SHARE of the file's estimated rows). A later surprise, or more than
     MAX_REWINDS, and the guess is given up: the table is dropped and the classic second
-    pass writes from the spool — the same result, as late as without a guess. `holds`
-    checks the guess against the types decided on every value."""
+    pass writes from the spool — the same result, as late as without a guess. A guess
+    still active after the last batch holds: its types come from the rule that decides
+    the final ones (`_column_type`), applied to every value."""
 
     MAX_REWINDS = 4
     REWIND_ROWS = 100_000
@@ -624,12 +629,12 @@ class Speculation:
         self.reject = version.invalid_rows == InvalidRows.REJECT
 
     def _type_now(self, column, inference) -> str | None:
+        """The column's type so far; None while nothing gives it one (no value yet)."""
         name = column["name"]
-        if name == self.reader.geometry_column:
-            return "geometry"
-        if name in self.declared:
-            return self.declared[name].type
-        return inference.result() if inference.non_empty else None
+        unset = name not in self.declared and name != self.reader.geometry_column
+        if unset and not inference.non_empty:
+            return None
+        return _column_type(name, inference, self.reader, self.declared, {})
 
     def _layout(self, inferences):
         """The columns with a type so far (others have had no value), and the rows'
@@ -737,19 +742,6 @@ class Speculation:
         if self.created:
             storage.drop_table(self.version)
             self.created = False
-
-    def holds(self, stored, geolocated, lat, lon) -> bool:
-        if not self.active:
-            return False
-        for column in stored:
-            known = self.types.get(column["sql_name"])
-            if known is not None and known != column["type"]:
-                return False
-        if self.geo == "geometry":
-            return geolocated
-        if self.geo is None:
-            return not geolocated
-        return geolocated and self.geo == (lon["sql_name"], lat["sql_name"])
 
     def finish(self, stored) -> tuple[int, int]:
         """The columns that never had a value are added; (rows written, next _id)."""
