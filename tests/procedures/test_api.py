@@ -87,6 +87,11 @@ def test_request_detail_messages_and_transitions(client, procedure, people):
     steps = client.get(f"{url}/transitions", **agent).json()
     assert steps == [{"index": 0, "label": "Take", "to": "open"}]
     assert post(client, f"{url}/transitions", {"index": 0}, **citizen).status_code == 403
+    # A step shown before the workflow changed ("to" no longer where index 0 leads): 409.
+    stale = post(client, f"{url}/transitions", {"index": 0, "to": "done"}, **agent)
+    assert stale.status_code == 409 and "changed" in stale.json()["detail"]
+    request.refresh_from_db()
+    assert request.status == "new"
     moved = post(client, f"{url}/transitions", {"index": 0}, **agent)
     assert moved.status_code == 200 and moved.json()["status"] == "open"
     clerk = token_for(people["clerk"])

@@ -198,6 +198,34 @@ def test_a_status_in_use_or_referenced_is_not_deleted(client, procedure, people,
     assert "spare" not in workflow.statuses
 
 
+def test_a_status_an_awaited_answer_leads_to_is_not_deleted(procedure, people, lille):
+    request = services.submit_answers(people["citizen"], procedure["form"], answers())
+    services.take_transition(people["agent"], request, 0, expected_to="open")
+    services.take_transition(people["agent"], request, 1, expected_to="missing")
+    request.refresh_from_db()
+    assert request.status == "missing"
+    # Nobody is in "open" any more, no time limit leads to it: only the citizen's awaited
+    # answer (ask_citizen, then "open") does.
+    definition = json.loads(json.dumps(WORKFLOW))
+    definition["statuses"] = [s for s in definition["statuses"] if s["code"] != "open"]
+    for status in definition["statuses"]:
+        for action in status.get("actions", []):
+            action.pop("then", None)
+    definition["transitions"] = [
+        {"from": "new", "to": "missing", "label": "Ask"},
+        {"from": "missing", "to": "done", "label": "Deliver"},
+    ]
+    with pytest.raises(Conflict, match=r"“Being handled” \(a citizen's awaited answer"):
+        services.save_workflow(
+            people["admin"], lille, name="x", definition=definition, workflow=procedure["workflow"]
+        )
+    procedure["workflow"].refresh_from_db()
+    assert "open" in procedure["workflow"].statuses
+    # Once the question is answered (the request moves on), nothing leads there but requests.
+    request.events.filter(kind=EventKind.INFO_REQUESTED).update(answered_at=timezone.now())
+    assert "open" not in services.statuses_in_use(procedure["workflow"])
+
+
 def test_an_edit_over_someone_elses_is_refused(client, procedure, people, lille):
     workflow = procedure["workflow"]
     client.force_login(people["admin"])
