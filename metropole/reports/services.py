@@ -248,7 +248,13 @@ def correct_location(actor, report: Report, lat, lon, *, address: str | None = N
     """An agent puts the report's point where the problem really is (e.g. a report made
     without a map, placed at the town hall). The point must stay in the same commune:
     a point elsewhere is a re-routing, done on purpose with `reroute`."""
-    report = Report.objects.select_for_update().select_related("commune").get(pk=report.pk)
+    # The report's row is locked, not its commune's (read for its name only, contour left out).
+    report = (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("commune")
+        .defer("commune__geometry")
+        .get(pk=report.pk)
+    )
     require_perm(actor, "reports.handle_report", report.territory)
     lat, lon = parse_coordinates(lat, lon)
     try:

@@ -319,6 +319,31 @@ def test_an_agent_places_an_approximate_report_on_the_map(
     assert report.updates.last().public
 
 
+def test_placing_a_report_locks_the_report_not_its_commune(
+    report_categories, citizen, lille, make_member
+):
+    """The commune is read for its name: locking its row would block every other change of
+    that commune (and loading its contour costs tens of kilobytes)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    report = services.submit_report(
+        citizen,
+        lille,
+        category=report_categories("depot-sauvage"),
+        lat=ROUBAIX_CENTRE[0],
+        lon=ROUBAIX_CENTRE[1],
+        description="Sacs",
+    )
+    agent = make_member("proprete@example.org", lille, Role.AGENT)
+    with CaptureQueriesContext(connection) as ctx:
+        services.correct_location(agent, report, 50.6884, 3.1901)
+    locking = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    if connection.features.has_select_for_update:
+        assert len(locking) == 1 and 'FOR UPDATE OF "reports_report"' in locking[0]
+        assert '"core_territory"."geometry"' not in locking[0]
+
+
 def test_the_json_api_takes_the_same_answers(client, lighting, citizen):
     _, key = create_api_token(citizen, "app")
     body = {
