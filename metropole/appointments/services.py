@@ -267,7 +267,9 @@ def set_status(actor, appointment: Appointment, status: str) -> Appointment:
             _("Unknown status"), _("Choose seen, excused, no-show or cancelled."), field="status"
         )
     appointment = (
-        Appointment.objects.select_for_update().select_related("agenda").get(pk=appointment.pk)
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("agenda")
+        .get(pk=appointment.pk)
     )
     if appointment.status in FREEING:
         raise Conflict(

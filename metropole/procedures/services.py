@@ -47,6 +47,10 @@ from .workflow import problems, render_message, validate_definition
 logger = logging.getLogger(__name__)
 TRACKING_SALT = "procedures.tracking"
 ANSWER_SALT = "procedures.answer"
+# A request moving into a status locks its row and its workflow's: save_workflow locks the
+# workflow too, so a status cannot be removed while a request enters it. The form and the
+# territory read beside them stay unlocked (their rows would serialise a whole service).
+WORKFLOW_GUARD = ("self", "form__workflow")
 
 
 class InvalidAnswers(BadRequest):
@@ -237,7 +241,11 @@ def _summary(request: Request) -> str:
 @transaction.atomic
 def submit(actor, draft: Request, *, email: str = "", phone: str = "", base_url: str = ""):
     """Send a draft: validate every page, route it, enter the workflow's first status."""
-    request = Request.objects.select_for_update().select_related("form__workflow").get(pk=draft.pk)
+    request = (
+        Request.objects.select_for_update(of=WORKFLOW_GUARD)
+        .select_related("form__workflow")
+        .get(pk=draft.pk)
+    )
     _check_draft(actor, request)
     _validate_all(request)
     _set_contact(request, email, phone)
@@ -587,7 +595,7 @@ def take_transition(
     status the caller's page showed this step leading to) guards against a workflow edited
     since that page was opened: the step is then refused rather than another one taken."""
     request = (
-        Request.objects.select_for_update()
+        Request.objects.select_for_update(of=WORKFLOW_GUARD)
         .select_related("form__workflow", "territory")
         .get(pk=request.pk)
     )
@@ -766,7 +774,9 @@ def answer_information_request(
     except signing.BadSignature:
         raise PermissionDenied(_("Invalid link"), _("This link is not valid.")) from None
     request = (
-        Request.objects.select_for_update().select_related("form__workflow").get(pk=request.pk)
+        Request.objects.select_for_update(of=WORKFLOW_GUARD)
+        .select_related("form__workflow")
+        .get(pk=request.pk)
     )
     event = (
         RequestEvent.objects.select_for_update()

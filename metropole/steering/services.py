@@ -250,7 +250,7 @@ def add_action(actor, plan: Plan, *, node: Node, partners=(), communes=(), **val
 @transaction.atomic
 def update_action(actor, action: Action, *, partners=None, communes=None, **values) -> Action:
     _check(actor, "steering.change_plan", action.plan)
-    action = Action.objects.select_for_update().select_related("plan").get(pk=action.pk)
+    action = Action.objects.select_for_update(of=("self",)).select_related("plan").get(pk=action.pk)
     values = _only(values, ACTION_FIELDS)
     before = {name: str(getattr(action, name)) for name in values}
     for name, value in values.items():
