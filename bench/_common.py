@@ -94,3 +94,65 @@ def machine() -> list[tuple[str, str]]:
         ("wrk", _first_line(["wrk", "--version"]) if shutil.which("wrk") else "not found"),
         ("Chromium", _first_line(["/usr/bin/chromium", "--version"])),
     ]
+
+
+# --- in-process benchmarks (Django test client) -----------------------------------------------
+
+
+def setup_django_in_process(database_url: str | None, prefix: str) -> None:
+    """Django for a benchmark run in this process: the given database (else SQLite in a new
+    temporary directory), tasks run inline, mail kept in memory; migrated."""
+    import tempfile
+
+    os.environ.setdefault("METROPOLE_TESTING", "1")
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+    os.environ.setdefault(
+        "METROPOLE_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
+    )
+    os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ["METROPOLE_VAR_DIR"] = tempfile.mkdtemp(prefix=f"bench-{prefix}-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "metropole.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+
+
+def percentile(values, q: float):
+    """The q-quantile (0 to 1) of `values`, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(fn, rounds: int) -> dict:
+    """p50 and p95 in ms of `rounds` calls of `fn`, after one warm-up call."""
+    import statistics
+    import time
+
+    fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return {
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(percentile(samples, 0.95), 2),
+    }
+
+
+def queries_of(fn, status: int = 200) -> int:
+    """SQL statements run by one request `fn()`, which must answer `status`."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = fn()
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    return len(ctx.captured_queries)

@@ -20,66 +20,19 @@ rows are deleted at the end.
 
 import argparse
 import json
-import os
-import statistics
 import sys
-import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _common import queries_of, setup_django_in_process, timed  # noqa: E402
+
 REPORTS = 5_000
 ROUNDS = 40
 
-
-def setup_django(database_url: str | None):
-    os.environ.setdefault("METROPOLE_TESTING", "1")
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault(
-        "METROPOLE_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
-    )
-    os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ["METROPOLE_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-open311-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "metropole.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def timed(fn, rounds=ROUNDS):
-    fn()  # warm
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return {
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(percentile(samples, 0.95), 2),
-    }
-
-
-def queries_of(fn, status=200):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        response = fn()
-    assert response.status_code == status, (response.status_code, response.content[:300])
-    return len(ctx.captured_queries)
+timed = partial(timed, rounds=ROUNDS)
 
 
 def populate(metropole, categories, count):
@@ -124,7 +77,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    setup_django(args.database_url)
+    setup_django_in_process(args.database_url, "open311")
 
     from django.db import connection
     from django.test import Client

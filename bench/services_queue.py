@@ -14,25 +14,23 @@ bench/results/services_queue-<engine>.json. The rows are deleted at the end.
 import argparse
 import json
 import os
-import statistics
 import sys
-import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _common import queries_of, setup_django_in_process, timed  # noqa: E402
+
 SMALL, LARGE = 1_000, 100_000
 ROUNDS = 60
 
+timed = partial(timed, rounds=ROUNDS)
+
 
 def setup_django(database_url: str | None):
-    os.environ.setdefault("METROPOLE_TESTING", "1")
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault(
-        "METROPOLE_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
-    )
-    os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+    """The benchmark's Django: only the modules the request queue needs."""
     os.environ["METROPOLE_EXTRA_APPS"] = ",".join(
         [
             "metropole.notifications",
@@ -41,46 +39,7 @@ def setup_django(database_url: str | None):
             "metropole.procedures",
         ]
     )
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ["METROPOLE_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-queue-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "metropole.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def timed(fn, rounds=ROUNDS):
-    fn()  # warm
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return {
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(percentile(samples, 0.95), 2),
-    }
-
-
-def queries_of(fn):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as ctx:
-        response = fn()
-    assert response.status_code == 200, response.status_code
-    return len(ctx.captured_queries)
+    setup_django_in_process(database_url, "queue")
 
 
 def populate(territory, form, team, count, prefix):

@@ -39,7 +39,7 @@ os.environ.setdefault(
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5439/metropole_services_bench")
 os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
-from _common import fmt_ms, table  # noqa: E402
+from _common import fmt_ms, percentile, table  # noqa: E402
 
 
 def ensure_database():
@@ -139,11 +139,6 @@ def build_agenda(agents: int, seed: int):
         start = datetime.combine(day, datetime.min.time(), tzinfo=slots.LOCAL).replace(hour=8)
         Absence.objects.create(agent=agent, start=start, end=start + timedelta(days=2))
     return agenda, kind, now, first, last, len(appointments)
-
-
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def bench_slots(repeat: int, agents: int = 20, seed: int = 2026) -> dict:
