@@ -351,10 +351,8 @@ def edit_comment(request, pk):
     )
 
 
-@login_required
-def report_comment(request, pk):
-    """Report a comment of a proposal or an argument of a debate."""
-    comment = queries.comment(pk)
+def _report_page(request, back: str, **reported):
+    """The report form of one proposal or comment (`reported`: proposal= or comment=)."""
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -362,18 +360,21 @@ def report_comment(request, pk):
                 request.user,
                 reason=form.cleaned_data["reason"],
                 details=form.cleaned_data["details"],
-                comment=comment,
+                **reported,
             )
         except PlatformError as error:
             _form_error(form, error)
         else:
             messages.success(request, _("Thank you: the moderators will look at it."))
-            return redirect(comment_url(comment))
-    return render(
-        request,
-        "participation/report.html",
-        {"comment": comment, "form": form, "back": comment_url(comment)},
-    )
+            return redirect(back)
+    return render(request, "participation/report.html", {**reported, "form": form, "back": back})
+
+
+@login_required
+def report_comment(request, pk):
+    """Report a comment of a proposal or an argument of a debate."""
+    comment = queries.comment(pk)
+    return _report_page(request, comment_url(comment), comment=comment)
 
 
 # --- debates ----------------------------------------------------------------------------------
@@ -512,21 +513,9 @@ def edit_proposal(request, pk):
 def report(request, pk):
     """Report a proposal (its comments are reported through report_comment, as arguments)."""
     proposal = queries.proposal(pk)
-    form = ReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.report(
-                request.user,
-                reason=form.cleaned_data["reason"],
-                details=form.cleaned_data["details"],
-                proposal=proposal,
-            )
-        except PlatformError as error:
-            _form_error(form, error)
-        else:
-            messages.success(request, _("Thank you: the moderators will look at it."))
-            return _back(proposal)
-    return render(request, "participation/report.html", {"proposal": proposal, "form": form})
+    return _report_page(
+        request, reverse("participation:proposal", kwargs={"pk": proposal.pk}), proposal=proposal
+    )
 
 
 @require_POST
