@@ -55,7 +55,10 @@ def platform_error(request, exc: PlatformError):
     extra = {"field": exc.field} if exc.field else {}
     if exc.errors:
         extra["errors"] = exc.errors
-    return problem(request, exc.status, str(exc.title), str(exc.detail), **extra)
+    response = problem(request, exc.status, str(exc.title), str(exc.detail), **extra)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -13,6 +13,7 @@ class PlatformError(Exception):
         *,
         field: str | None = None,
         errors: list[dict] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(detail or title)
         self.title = title
@@ -21,6 +22,8 @@ class PlatformError(Exception):
         # Every fault when there are several (form answers, rows of a file): dicts naming
         # where (field, line, column, page...) and the message; the API returns them as is.
         self.errors = errors
+        # HTTP headers the answer carries, page or API (e.g. Retry-After).
+        self.headers = headers or {}
 
 
 class BadRequest(PlatformError):
@@ -45,6 +48,15 @@ class LoginRequired(PermissionDenied):
 
 class Conflict(PlatformError):
     status = 409
+
+
+class TooManyRequests(PlatformError):
+    """Over a rate limit: the answer says when to try again (Retry-After, in seconds)."""
+
+    status = 429
+
+    def __init__(self, title: str, detail: str = "", *, retry_after: int, **kwargs):
+        super().__init__(title, detail, headers={"Retry-After": str(max(1, retry_after))}, **kwargs)
 
 
 def from_validation_error(error) -> BadRequest:

@@ -20,7 +20,7 @@ from ninja.responses import Status
 
 from metropole.core.api_auth import TokenAuth
 from metropole.core.conf import setting
-from metropole.core.exceptions import BadRequest, NotFound, PlatformError
+from metropole.core.exceptions import BadRequest, NotFound, TooManyRequests
 from metropole.core.ratelimit import client_ip
 
 from .querying import execute, exports
@@ -31,10 +31,6 @@ from .querying.tasks import start_export
 from .querying.throttle import BatchedRateLimit
 
 router = Router(tags=["data hub: records"])
-
-
-class TooManyRequests(PlatformError):
-    status = 429
 
 
 _LIMIT = BatchedRateLimit("datahub-query", 60)
@@ -59,6 +55,7 @@ def _caller(request):
             _("Too many requests"),
             _("At most %(n)d queries a minute; try again in %(s)d seconds.")
             % {"n": limit, "s": _LIMIT.retry_after()},
+            retry_after=_LIMIT.retry_after(),
         )
     return user
 

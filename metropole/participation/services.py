@@ -24,7 +24,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from metropole.core import queries as core_queries
-from metropole.core.exceptions import BadRequest, Conflict, NotFound, PermissionDenied
+from metropole.core.exceptions import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
 from metropole.core.models import Territory, User
 from metropole.core.ratelimit import RateLimit
 from metropole.core.rules import require_perm
@@ -100,10 +106,11 @@ def clean_text(value, field: str, *, max_length: int, required=True) -> str:
 def _rate_limit(limit: RateLimit, user) -> None:
     identity = f"user:{user.pk}"
     if limit.is_exceeded(identity):
-        raise PermissionDenied(
+        raise TooManyRequests(
             _("Too many actions"),
             _("You did this too often in a short time. Try again in %(s)s seconds.")
             % {"s": limit.retry_after()},
+            retry_after=limit.retry_after(),
         )
     limit.hit(identity)
 

@@ -214,3 +214,21 @@ def test_a_page_refused_to_an_anonymous_visitor_sends_them_to_log_in(rf, make_us
 
     expired = middleware.process_exception(anonymous, PermissionDenied("Link expired", "Old."))
     assert expired.status_code == 403
+
+
+def test_a_rate_limit_refusal_says_when_to_try_again_on_pages_and_in_the_api(rf, make_user):
+    """TooManyRequests carries Retry-After: the error page and the API's problem answer send
+    it (HTTP clients and proxies read the header, not the sentence)."""
+    from metropole.api import platform_error
+    from metropole.core.exceptions import TooManyRequests
+    from metropole.core.views.helpers import PlatformErrorMiddleware
+
+    refusal = TooManyRequests("Too many", "Try again in 42 seconds.", retry_after=42)
+    page = rf.get("/participer/")
+    page.user = make_user("someone@example.org")
+    answer = PlatformErrorMiddleware(lambda request: None).process_exception(page, refusal)
+    assert answer.status_code == 429 and answer["Retry-After"] == "42"
+
+    api = platform_error(rf.get("/api/datahub/resources/x/records"), refusal)
+    assert api.status_code == 429 and api["Retry-After"] == "42"
+    assert api["Content-Type"] == "application/problem+json"

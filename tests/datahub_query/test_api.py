@@ -107,8 +107,11 @@ def test_schema_lists_visible_columns_and_what_they_allow(client, served):
 
 def test_rate_limit_per_client(client, served, settings):
     settings.DATAHUB_QUERY_RATE_PER_MINUTE = 3
-    codes = [client.get(f"{BASE}/records?limit=1").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
+    answers = [client.get(f"{BASE}/records?limit=1") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["detail"].endswith(f"try again in {refused['Retry-After']} seconds.")
 
 
 def test_openapi_documents_the_endpoints(client, served):

@@ -9,7 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from metropole.core.exceptions import BadRequest, Conflict, NotFound, PermissionDenied
+from metropole.core.exceptions import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
 from metropole.participation import queries, services
 from metropole.participation.models import Proposal, ProposalStatus, Support
 
@@ -203,5 +209,6 @@ def test_a_blocked_person_cannot_take_part(ideas, citizen, agent, roubaix):
 def test_posting_is_rate_limited(ideas, citizen):
     for i in range(services.POSTING_LIMIT.limit):
         services.create_proposal(citizen, ideas, title=f"Idée {i}", body="t")
-    with pytest.raises(PermissionDenied, match="too often"):
+    with pytest.raises(TooManyRequests, match="too often") as refusal:
         services.create_proposal(citizen, ideas, title="Encore", body="t")
+    assert 1 <= int(refusal.value.headers["Retry-After"]) <= 60

@@ -11,12 +11,15 @@ from ..queries import territory_by_slug
 
 
 def render_error(request, error: PlatformError):
-    return render(
+    response = render(
         request,
         "core/error.html",
         {"title": error.title, "detail": error.detail},
         status=error.status,
     )
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
 
 
 def require_page_permission(request, permission: str, obj, name=None) -> None:
