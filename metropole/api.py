@@ -8,12 +8,12 @@ from django.conf import settings
 from django.http import Http404
 from django.utils.csp import CSP
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.views.decorators.csp import csp_override
-from django.views.defaults import page_not_found
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from metropole.core.exceptions import PlatformError
+from metropole.core.exceptions import NotFound, PlatformError
 from metropole.core.registry import registry
 
 api = NinjaAPI(
@@ -97,8 +97,17 @@ for module in registry:
 
 
 def api_aware_page_not_found(request, exception):
-    """Django's 404 view, except under /api/: an address no route matches (e.g. a negative id
-    where the route takes a positive integer) is still answered as a problem+json."""
+    """The 404 answer: problem+json under /api/ (an address no route matches, e.g. a negative
+    id where the route takes a positive integer), else the platform's error page, in the
+    visitor's language and with the site's menus (Django's bare "Not Found" has neither)."""
     if request.path.startswith("/api/"):
         return problem(request, 404, "Not found", "No such resource.")
-    return page_not_found(request, exception)
+    from metropole.core.views.helpers import render_error
+
+    return render_error(
+        request,
+        NotFound(
+            gettext("Page not found"),
+            gettext("No page has this address. It may have moved: search from the home page."),
+        ),
+    )

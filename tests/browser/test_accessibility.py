@@ -1,6 +1,6 @@
 """What every page shares: language, skip link, and the watch on CSP violations."""
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, assert_no_horizontal_scroll, screenshot
 
 
 def test_pages_in_french_declare_their_language(new_context):
@@ -42,3 +42,15 @@ def test_the_csp_watch_sees_an_inline_script(new_context):
     assert page.evaluate("window.injected === undefined")  # refused...
     assert any("Content Security Policy" in m for m in context.problems.csp)  # ...and seen
     context.problems.csp.clear()
+
+
+def test_error_pages_fit_a_phone_and_lead_somewhere(new_context):
+    """A lost visitor on a phone: the 404 page and a refused page fit 375 px and offer a way on."""
+    page = new_context(width=375, height=740).new_page()
+    for path, status in [("/une-page-qui-n-existe-pas/", 404), ("/participer/propositions/x/", 404)]:
+        answer = page.goto(path)
+        assert answer.status == status
+        assert page.locator("main a[href='/']").count() >= 1, f"{path}: no way back home"
+        assert_no_horizontal_scroll(page, f"{path} at 375px")
+        assert_accessible(page, f"{path} error page")
+    screenshot(page, "error-404-375px")
