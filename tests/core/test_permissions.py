@@ -232,3 +232,15 @@ def test_a_rate_limit_refusal_says_when_to_try_again_on_pages_and_in_the_api(rf,
     api = platform_error(rf.get("/api/datahub/resources/x/records"), refusal)
     assert api.status_code == 429 and api["Retry-After"] == "42"
     assert api["Content-Type"] == "application/problem+json"
+
+
+def test_a_server_error_answers_a_page_in_french_with_a_way_home(rf):
+    """Django renders 500.html without a request context: ours needs none (no menus), speaks
+    French first and leads home, instead of the bare "Server Error (500)"."""
+    from django.views.defaults import server_error
+
+    answer = server_error(rf.get("/demarches/"))
+    html = answer.content.decode()
+    assert answer.status_code == 500
+    assert '<html lang="fr">' in html and 'href="/"' in html
+    assert "Le service a rencontré une erreur" in html and "metropole.css" in html
