@@ -175,6 +175,7 @@ manifest = registry.register(
             PeriodicJob("pull_due", 5 * 60, lambda: _enqueue("pull_due_resources")),
             PeriodicJob("module_exports", 24 * 3600, lambda: _enqueue("publish_module_exports")),
             PeriodicJob("drop_expired", 24 * 3600, lambda: _enqueue("drop_expired_versions")),
+            PeriodicJob("search_indexes", 3600, lambda: _enqueue("repair_search_indexes")),
         ],
         demo_data=_load_demo,
         export_personal_data=_personal_data,

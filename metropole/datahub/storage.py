@@ -340,6 +340,26 @@ def queue_search_index(version) -> None:
     transaction.on_commit(lambda: build_search_index.enqueue(version.pk))
 
 
+def search_index_missing(version) -> bool:
+    """Whether a version whose full-text index is deferred has none: no valid index and no
+    build in progress (a background build that failed, or a worker stopped during it)."""
+    if not search_index_deferred(version):
+        return False
+    try:
+        from .querying.indexes import search_index_exists
+    except ImportError:
+        return False
+    with connection.cursor() as cursor:
+        if search_index_exists(version.table_spec(), cursor):
+            return False
+        cursor.execute(
+            "SELECT 1 FROM pg_stat_progress_create_index p JOIN pg_class c ON c.oid = p.relid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = %s AND n.nspname = %s",
+            [version.table_name, version.table_schema_name],
+        )
+        return cursor.fetchone() is None
+
+
 def build_search_index(version) -> float | None:
     """Build PostgreSQL's full-text index of a version (CONCURRENTLY outside a
     transaction, so the table stays readable and writable); the seconds it took, None

@@ -40,6 +40,25 @@ def build_search_index(version_id: int) -> float | None:
 
 
 @task
+def repair_search_indexes() -> list[int]:
+    """Queue the full-text index of every served version that should have one in the
+    background and has none (its build failed or was cut short); the ids queued."""
+    from . import storage
+    from .models import Resource
+
+    queued = []
+    served = Resource.objects.filter(current_version__isnull=False).select_related(
+        "current_version__resource"
+    )
+    for resource in served.iterator():
+        version = resource.current_version
+        if storage.table_exists(version) and storage.search_index_missing(version):
+            build_search_index.enqueue(version.pk)
+            queued.append(version.pk)
+    return queued
+
+
+@task
 def pull_due_resources() -> list[int]:
     """Re-pull the remote resources and module exports whose time has come."""
     from .services import pull_due

@@ -99,3 +99,30 @@ def test_no_index_task_for_a_version_that_is_gone(public_resource, load):
     version = load(public_resource, CSV.encode())
     storage.drop_table(version)
     assert build_search_index.call(version.pk) is None
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_failed_background_index_is_built_again_by_the_periodic_repair(
+    public_resource, load, settings, monkeypatch
+):
+    """The background build failed (here: never ran; an interrupted CONCURRENTLY build also
+    leaves an invalid index): the hourly repair finds the served version without its index
+    and builds it; a second pass finds nothing to do."""
+    from metropole.core.registry import registry
+    from metropole.datahub import tasks
+
+    settings.DATAHUB_SEARCH_INDEX_DEFER_ROWS = 2
+    monkeypatch.setattr(storage, "queue_search_index", lambda version: None)  # "lost"
+    version = load(public_resource, CSV.encode())
+    monkeypatch.undo()
+    spec = version.table_spec()
+    with connection.cursor() as cursor:
+        assert not search_index_exists(spec, cursor)
+    assert storage.search_index_missing(version)
+    assert "datahub.search_indexes" in registry.periodic_jobs()
+
+    assert tasks.repair_search_indexes.call() == [version.pk]  # the build runs inline here
+    with connection.cursor() as cursor:
+        assert search_index_exists(spec, cursor)
+    assert not storage.search_index_missing(version)
+    assert tasks.repair_search_indexes.call() == []
