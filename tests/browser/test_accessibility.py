@@ -45,9 +45,12 @@ def test_the_csp_watch_sees_an_inline_script(new_context):
 
 
 def test_error_pages_fit_a_phone_and_lead_somewhere(new_context):
-    """A lost visitor on a phone: the 404 page and a refused page fit 375 px and offer a way on."""
+    """A lost visitor on a phone: two unknown addresses (no route; a route with no such row) fit 375 px, lead home."""
     page = new_context(width=375, height=740).new_page()
-    for path, status in [("/une-page-qui-n-existe-pas/", 404), ("/participer/propositions/x/", 404)]:
+    for path, status in [
+        ("/une-page-qui-n-existe-pas/", 404),
+        ("/participer/propositions/x/", 404),
+    ]:
         answer = page.goto(path)
         assert answer.status == status
         assert page.locator("main a[href='/']").count() >= 1, f"{path}: no way back home"
