@@ -45,7 +45,8 @@ def test_the_csp_watch_sees_an_inline_script(new_context):
 
 
 def test_error_pages_fit_a_phone_and_lead_somewhere(new_context):
-    """A lost visitor on a phone: two unknown addresses (no route; a route with no such row) fit 375 px, lead home."""
+    """A lost visitor on a phone: two unknown addresses (no route; a route with no such
+    row) answer pages that fit 375 px and lead home."""
     page = new_context(width=375, height=740).new_page()
     for path, status in [
         ("/une-page-qui-n-existe-pas/", 404),
