@@ -58,3 +58,26 @@ def test_error_pages_fit_a_phone_and_lead_somewhere(new_context):
         assert_no_horizontal_scroll(page, f"{path} at 375px")
         assert_accessible(page, f"{path} error page")
     screenshot(page, "error-404-375px")
+
+
+def test_on_a_phone_the_main_menu_folds_behind_a_menu_button(new_context):
+    """At 375 px the ten menu entries would fill the first screen: they fold behind a
+    "Menu" button (aria-expanded says its state); on a wide screen they are all shown."""
+    phone = new_context(width=375, height=740).new_page()
+    phone.goto("/")
+    toggle = phone.locator(".site-nav__toggle")
+    services = phone.locator("#site-nav-links a", has_text="Services")
+    assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    assert not services.is_visible()
+    assert phone.locator("main h1").bounding_box()["y"] < 400  # the page starts on screen 1
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true" and services.is_visible()
+    assert_accessible(phone, "home at 375px, menu open")
+    screenshot(phone, "menu-open-375px")
+    toggle.click()
+    assert not services.is_visible()
+
+    wide = new_context(width=1280, height=900).new_page()
+    wide.goto("/")
+    assert not wide.locator(".site-nav__toggle").is_visible()
+    assert wide.locator("#site-nav-links a", has_text="Services").is_visible()
