@@ -10,6 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
+from metropole.core.models import Role
 from metropole.core.services import create_api_token
 from metropole.reports import queries, services
 from metropole.reports.models import Report, Status, Supporter
@@ -364,3 +365,35 @@ def test_the_reporter_hears_of_public_status_changes(report, metropole_admin, ci
     [message] = mail.outbox
     assert message.to == [citizen.email] and "Travaux lundi." in message.body
     assert f"no. {report.pk}" in message.subject
+
+
+def test_open311_notes_are_the_latest_public_update_and_the_list_costs_two_queries(
+    client, submit, report, make_member, lille
+):
+    """GeoReport's status_notes: the text of the latest public update (private ones and
+    updates without text are skipped), else the status' label; one query for the rows, one
+    for the notes, however many requests are listed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agent = make_member("voirie@example.org", lille, Role.AGENT)
+    services.change_status(agent, report, Status.ACKNOWLEDGED, text="Pris en compte.")
+    services.change_status(agent, report, Status.PLANNED, text="Équipe le 3 mars.")
+    services.add_message(agent, report, "Note interne", public=False)
+    services.change_status(agent, report, Status.IN_PROGRESS)  # an update without text
+    quiet = submit("eclairage", ROUBAIX_CENTRE, "Lampadaire éteint")
+
+    def notes(path):
+        answer = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert answer.status_code == 200, answer.content
+        return {r["service_request_id"]: r["status_notes"] for r in answer.json()}
+
+    assert notes(f"/open311/v2/requests/{report.pk}.json") == {str(report.pk): "Équipe le 3 mars."}
+    for _ in range(3):
+        submit("eclairage", ROUBAIX_CENTRE, "Encore un")
+    with CaptureQueriesContext(connection) as listing:
+        listed = notes("/open311/v2/requests.json")
+    assert listed[str(report.pk)] == "Équipe le 3 mars."
+    assert listed[str(quiet.pk)] == str(Status.NEW.label)
+    selects = [q for q in listing.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(selects) <= 3, [q["sql"][:80] for q in selects]  # metropole, rows, notes
