@@ -482,7 +482,8 @@ def attachment_list(request, code: str):
     response={200: None},
     openapi_extra={
         "responses": {
-            "200": {
+            # The int key, as ninja's own (a "200" beside it would be written twice)
+            200: {
                 "description": "The file",
                 "content": {
                     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
