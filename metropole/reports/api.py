@@ -125,7 +125,9 @@ def category_list(request):
 @paginate(Pagination)
 def report_list(
     request,
-    status: str = Query("", description="open, closed or one status"),
+    status: str = Query(
+        "", description="open, done (fixed or closed), all, or one status (new, …, closed)"
+    ),
     category: str = Query("", description="Category code"),
     commune: str = Query("", description="INSEE code of the commune"),
 ):

@@ -52,11 +52,12 @@ def public_reports(metropole: Territory) -> QuerySet:
 def filter_reports(
     qs: QuerySet, *, status="", category="", commune="", approximate=False
 ) -> QuerySet:
-    """Filters of the public map and the agents' list ("open"/"closed" or one status;
+    """Filters of the public map and the agents' list: a group ("open", "done": fixed or
+    closed, "all"/"") or one status — "closed" is the status only, not the group;
     `approximate`: only reports whose point still stands for the commune)."""
     if status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
-    elif status == "closed":
+    elif status == "done":
         qs = qs.exclude(status__in=OPEN_STATUSES)
     elif status in Status.values:
         qs = qs.filter(status=status)

@@ -397,3 +397,39 @@ def test_open311_notes_are_the_latest_public_update_and_the_list_costs_two_queri
     assert listed[str(quiet.pk)] == str(Status.NEW.label)
     selects = [q for q in listing.captured_queries if q["sql"].startswith("SELECT")]
     assert len(selects) <= 3, [q["sql"][:80] for q in selects]  # metropole, rows, notes
+
+
+def test_list_filter_options_each_have_their_own_value_and_list(submit, client):
+    """ "Ouverts" (un signalement), and "Résolus ou clos" / "Clos" are two filters: the group
+    of finished reports and the one status, each coming back selected."""
+    import re
+
+    fixed = submit("nid-de-poule", ROUBAIX_CENTRE, "Trou rebouché")
+    closed = submit("depot-sauvage", GRAND_PLACE_LILLE, "Sacs enlevés")
+    still_open = submit("trottoir", ROUBAIX_CENTRE, "Dalle cassée")
+    Report.objects.filter(pk=fixed.pk).update(status=Status.FIXED)
+    Report.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+
+    def listed(status):
+        html = client.get(f"/signalements/?status={status}", HTTP_ACCEPT_LANGUAGE="fr")
+        html = html.content.decode()
+        values = re.findall(
+            r'<option value="([^"]*)"', html.split('id="f-status"')[1].split("</select>")[0]
+        )
+        assert len(values) == len(set(values)), values
+        chosen = re.findall(r'<option value="([^"]*)" selected', html.split('id="f-status"')[1])
+        return (
+            html,
+            chosen,
+            {r.pk for r in (fixed, closed, still_open) if f"/signalements/{r.pk}/" in html},
+        )
+
+    html, chosen, pks = listed("open")
+    assert ">Ouverts</option>" in html and "Ouvertes" not in html
+    assert chosen[0] == "open" and pks == {still_open.pk}
+    html, chosen, pks = listed("done")
+    assert ">Résolus ou clos</option>" in html
+    assert chosen[0] == "done" and pks == {fixed.pk, closed.pk}
+    html, chosen, pks = listed("closed")
+    assert chosen[0] == "closed" and pks == {closed.pk}
+    assert queries.filter_reports(Report.objects.all(), status="closed").get() == closed
