@@ -8,11 +8,16 @@ so the page and the API accept and refuse the same things, with the same message
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -123,16 +128,73 @@ def read_filters(get) -> Filters:
     return filters
 
 
-def _cell(column, value) -> str:
+# Numbers from this size on are written with grouped thousands (31 290,25; 31,290.25); shorter
+# ones are not (the French typographic rule), so a year (2019) or a small count never reads
+# "2 019".
+GROUPING_FROM = 10_000
+
+
+def format_number(value) -> str:
+    """A number written exactly (every digit the database holds: 31290.25 is never 31290.2
+    nor 3.12902e+04) the reader's way: decimal comma and no-break-space thousands in
+    French, point and commas in English (Django's formats of the active language)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        # repr is the shortest text that reads back as the same float: no digit lost, none
+        # invented (0.1 stays 0.1).
+        exact = Decimal(repr(value))
+        value = int(exact) if exact == exact.to_integral_value() else exact
+    elif isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)
+    if not isinstance(value, int | Decimal):
+        return str(value)
+    return number_format(value, use_l10n=True, force_grouping=abs(value) >= GROUPING_FROM)
+
+
+def _as_date(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _as_datetime(value):
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=dt.UTC)
+    return timezone.localtime(moment)
+
+
+def format_value(type_: str, value) -> str:
+    """A value of a column of `type_` as the page shows it: numbers as `format_number`,
+    dates in the language's short format (01/06/2025 in French), date-times in the
+    platform's time zone (seconds only when there are some)."""
     if value is None:
         return ""
-    if column.type == "geometry":
+    if type_ == "geometry":
         return _("(shape)") if value else ""
-    if column.type == "boolean":
+    if type_ == "boolean":
         return _("yes") if value else _("no")
-    if isinstance(value, float):
-        return f"{value:,.6g}".replace(",", "\u202f") if abs(value) >= 1e6 else f"{value:g}"
+    if type_ in ("integer", "number") and isinstance(value, int | float | Decimal):
+        return format_number(value)
+    try:
+        if type_ == "date":
+            return date_format(_as_date(value), "SHORT_DATE_FORMAT")
+        if type_ == "datetime":
+            moment = _as_datetime(value)
+            time = "H:i:s" if moment.second or moment.microsecond else "H:i"
+            return f"{date_format(moment, 'SHORT_DATE_FORMAT')} {date_format(moment, time)}"
+    except (TypeError, ValueError):
+        pass  # not what the type promises (a table of another layout): shown as it is
     return str(value)
+
+
+def _cell(column, value) -> str:
+    return format_value(column.type, value)
 
 
 def preview(spec: TableSpec, filters: Filters, cursor: str = "") -> dict:
@@ -220,10 +282,10 @@ def chart(spec: TableSpec, filters: Filters, request: ChartRequest):
             "of": request.of,
             "by": by_label,
         }
-    items = [
-        (_("(empty)") if g.get(group) in (None, "") else str(g.get(group)), g.get(aggregate))
-        for g in result["groups"]
-    ]
+    # The groups' names written as the table writes the column's values (a date part, a
+    # year or a month number, is written as it is).
+    by_column = None if request.part else spec.column(request.by)
+    items = [(_group_label(by_column, g.get(group)), g.get(aggregate)) for g in result["groups"]]
     if line:
         drawn = line_chart(
             title, [label for label, _v in items], [(aggregate_label, [v for _l, v in items])]
@@ -232,6 +294,12 @@ def chart(spec: TableSpec, filters: Filters, request: ChartRequest):
         drawn = bar_chart(title, items)
     drawn.truncated = result["truncated"]
     return drawn, None
+
+
+def _group_label(column, value) -> str:
+    if value in (None, ""):
+        return _("(empty)")
+    return format_value(column.type, value) if column is not None else str(value)
 
 
 def examples(request, resource, spec: TableSpec, sample: list[dict]) -> dict:
