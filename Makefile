@@ -17,11 +17,12 @@ $(BIN)/activate: pyproject.toml
 install: $(BIN)/activate
 
 ## make run: set up the database with real demo data and serve http://127.0.0.1:8000
+## (METROPOLE_PORT=8765 make run for another port; METROPOLE_HOST=0.0.0.0 to listen on every interface)
 run: install
 	mkdir -p $(METROPOLE_VAR_DIR)
 	$(MANAGE) migrate --no-input -v0
 	$(MANAGE) createcachetable
-	$(MANAGE) load_demo
+	$(MANAGE) load_demo -v0
 	VENV=$(VENV) scripts/serve.sh
 
 ## make test: the whole test suite (DATABASE_URL=postgres://... to run it on PostgreSQL)

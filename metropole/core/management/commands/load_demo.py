@@ -31,4 +31,5 @@ class Command(BaseCommand):
                 if module.demo_data:
                     module.demo_data(metropole)
             self.stdout.write(self.style.SUCCESS(f"Demo content loaded for {metropole.name}."))
-        self.stdout.write(f"Demo login: admin@{DEMO_DOMAIN} / {demo_password()}")
+        if options["verbosity"] >= 1:  # `make run` passes -v0: its banner shows the login
+            self.stdout.write(f"Demo login: admin@{DEMO_DOMAIN} / {demo_password()}")
