@@ -433,3 +433,19 @@ def test_list_filter_options_each_have_their_own_value_and_list(submit, client):
     html, chosen, pks = listed("closed")
     assert chosen[0] == "closed" and pks == {closed.pk}
     assert queries.filter_reports(Report.objects.all(), status="closed").get() == closed
+
+
+def test_the_list_says_before_the_click_that_reporting_needs_an_account(client, citizen, lille):
+    """Reports on the website need an account (docs/services.md): an anonymous visitor reads
+    it under the button, with sign-up and log-in links that come back to the form."""
+    html = client.get("/signalements/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Il faut un compte pour signaler un problème" in html
+    assert 'aria-describedby="needs-account"' in html
+    assert 'href="/compte/inscription/?next=/signalements/nouveau/">Créer mon compte' in html
+    assert 'href="/compte/connexion/?next=/signalements/nouveau/">J\'ai déjà un compte' in html
+    # The button still leads to the log-in page, which comes back to the form.
+    response = client.get("/signalements/nouveau/")
+    assert response.status_code == 302 and "next=/signalements/nouveau/" in response["Location"]
+    client.force_login(citizen)
+    html = client.get("/signalements/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Il faut un compte" not in html and "/compte/inscription/" not in html.split("<main")[1]
