@@ -88,7 +88,8 @@ def test_a_resident_cannot_open_the_members_page(page, make_user):
 def test_every_page_of_the_admin_and_account_areas(new_context, metropole_admin, lille):
     """Beyond the flows above: each page of both areas, on a desktop and on a phone."""
     admin_pages = ["", "membres/", "identite/", "communes/", "organisations/", "journal/"]
-    paths = [f"/administration/{lille.slug}/{p}" for p in admin_pages] + [
+    paths = ["/administration/", "/administration/?q=roubaix"]
+    paths += [f"/administration/{lille.slug}/{p}" for p in admin_pages] + [
         "/mon-compte/",
         "/mon-compte/jetons/",
         "/mon-compte/supprimer/",

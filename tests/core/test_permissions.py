@@ -88,6 +88,26 @@ def test_metropole_admin_administers_every_commune_of_its_metropole(
     assert client.get(f"/administration/{paris.slug}/").status_code == 403  # another metropole
 
 
+def test_the_administration_index_lists_the_metropole_first_and_finds_a_commune(
+    client, metropole_admin, lille
+):
+    """A metropole's administrator may open 96 territories: the metropole comes first (it was
+    last, after 95 communes in alphabetical order), and a search box finds a commune."""
+    import re
+
+    client.force_login(metropole_admin)
+    html = client.get("/administration/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    cards = re.findall(r'<li class="card"><a href="/administration/([^/]+)/">', html)
+    assert len(cards) == 96 and cards[0] == lille.slug
+    assert 'name="q"' in html
+    found = client.get("/administration/", {"q": "villeneuve d ascq"}).content.decode()
+    assert re.findall(r'<li class="card"><a href="/administration/([^/]+)/">', found) == [
+        "villeneuve-dascq-59009"
+    ]
+    nothing = client.get("/administration/", {"q": "Marseille"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "No territory you administer matches “Marseille”." in nothing.content.decode()
+
+
 def test_commune_admin_grants_and_withdraws_roles_with_an_audit_trail(
     client, roubaix_admin, roubaix, make_user
 ):
