@@ -3,15 +3,29 @@ from django.utils.translation import gettext_lazy as _
 
 
 class BookingForm(forms.Form):
-    name = forms.CharField(label=_("Your first and last name"), max_length=200)
+    """Who the appointment is for, and how to reach them: the confirmation and the reminder
+    go to the e-mail address and by SMS to the mobile (`notify.send`), so one is needed."""
+
+    name = forms.CharField(
+        label=_("Your first and last name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     email = forms.EmailField(
-        label=_("E-mail"), required=False, help_text=_("For the confirmation and the reminder.")
+        label=_("E-mail"),
+        required=False,
+        help_text=_(
+            "For the confirmation and the reminder. Give an e-mail address, a mobile number "
+            "or both."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
         label=_("Mobile phone"),
         required=False,
         max_length=30,
-        help_text=_("Optional: a reminder by SMS 48 hours before."),
+        help_text=_("For the confirmation and the reminder by SMS."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
 
     def clean(self):

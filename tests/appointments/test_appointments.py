@@ -416,3 +416,44 @@ def test_reminder_reaches_a_real_smtp_server(agenda_factory, smtp_server):
     assert message["To"] == "person@example.org"
     assert "https://metropole.example/rendez-vous/rdv/" in message.get_content()
     assert Notification.objects.get(source="appointments.reminder").status == "sent"
+
+
+def test_booking_page_fields_title_and_agenda_week_read_right(agenda_factory, client):
+    """Phone keypad and autofill on the booking form, a <title> that says what the h1 says,
+    the first day shown read mid-sentence in lower case (the days start on the first
+    bookable day, not on a Monday), and a list page whose promise matches the form."""
+    import re
+
+    from metropole.notifications.models import Notification
+
+    agenda, kind = agenda_factory(agents=1)
+    slot = first_slot(agenda, kind)
+    t = int(slot.start.timestamp())
+    url = f"/rendez-vous/agenda/{agenda.pk}/reserver/?type={kind.pk}&t={t}"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    fields = {
+        n: re.search(rf'<input[^>]*name="{n}"[^>]*>', page).group(0)
+        for n in ("name", "email", "phone")
+    }
+    assert 'type="tel"' in fields["phone"] and 'autocomplete="tel"' in fields["phone"]
+    assert 'type="email"' in fields["email"] and 'autocomplete="email"' in fields["email"]
+    assert 'autocomplete="name"' in fields["name"]
+    title = re.search(r"<title>(.*?)(?: [-–—|·] .*)?</title>", page, re.S).group(1).strip()
+    h1 = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1).strip()
+    assert title == h1 == "3. Qui ? Confirmer le rendez-vous"
+
+    sunday = next_weekday(timezone.localdate() + timedelta(days=1), 6)
+    page = client.get(
+        f"/rendez-vous/agenda/{agenda.pk}/",
+        {"type": kind.pk, "week": sunday.isoformat()},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    ).content.decode()
+    assert "Semaine du" not in page
+    assert f"À partir du dimanche {sunday.day} " in page
+
+    index = client.get("/rendez-vous/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Vous donnez une adresse e-mail ou un numéro de mobile" in index
+    # With a mobile only, the confirmation is sent there by SMS: the promise holds.
+    response = client.post(url, {"name": "Camille", "phone": "0612345678", "type": kind.pk, "t": t})
+    assert response.status_code == 302
+    assert Notification.objects.filter(channel="sms", recipient__contains="612345678").exists()
