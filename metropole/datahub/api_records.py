@@ -163,7 +163,10 @@ _FILTER_DOC = """
 `eq ne lt lte gt gte in contains starts_with is_null` (`in`: comma-separated values,
 `is_null`: `true`/`false`; `contains` and `starts_with` ignore case). Values are checked
 against the column's type (integers, numbers, `true`/`false`, dates `YYYY-MM-DD`,
-date-times ISO 8601). AND/OR groups: `where=` a JSON filter as in the POST body.
+date-times ISO 8601), and the forms files are read in are accepted too: `50 000`,
+`1 500,5` (decimal comma; in an `in` list the comma separates values, so write `1.5` there),
+dates `01/06/2025`, date-times `01/06/2025 14:30`.
+AND/OR groups: `where=` a JSON filter as in the POST body.
 An unknown column, operator or a badly typed value is a 400 naming the parameter.
 `version=N` reads version N of the resource instead of its current one (for the dataset's
 publishers).

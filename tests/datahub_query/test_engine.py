@@ -71,6 +71,14 @@ CASES = [
     ("at", "lte", "2019-03-01T00:00:00+01:00", T(2019, 2, 28, 23, tzinfo=dt.UTC)),
     ("geom", "is_null", True, True),
     ("city", "ne", "Lille", "Lille"),
+    # values written as the ingestion reads files: French numbers, dd/mm/yyyy dates
+    ("amount", "gt", "500,5", 500.5),
+    ("amount", "gte", "\u00a0-1\u202f000,25 ", -1000.25),
+    ("amount", "lt", "1 000", 1000.0),
+    ("count", "lt", "1 000", 1000),
+    ("day", "gte", "01/06/2020", D(2020, 6, 1)),
+    ("day", "lt", "01.02.2019", D(2019, 2, 1)),
+    ("at", "gt", "01/06/2020 14:00", T(2020, 6, 1, 12, tzinfo=dt.UTC)),  # Paris time
 ]
 
 
@@ -352,11 +360,15 @@ def test_select_returns_only_the_chosen_columns_and_never_hidden_ones(table):
     [
         ({"nope": ["1"]}, "nope", "no column 'nope'"),
         ({"count__like": ["1"]}, "count__like", "Unknown operator 'like'"),
-        ({"count": ["three"]}, "count", "'three' is not a valid whole number"),
+        ({"count": ["three"]}, "count", "'three' is not a whole number (column 'count')"),
+        ({"count": ["1,5"]}, "count", "not a whole number"),
+        ({"amount": ["1.5,5"]}, "amount", "'1.5,5' is not a number (column 'amount')"),
+        ({"day": ["31/02/2020"]}, "day", "'31/02/2020' is not a date (column 'day')"),
+        ({"at": ["32/01/2020 10:00"]}, "at", "is not a date and time (column 'at')"),
         ({"count__gt": ["99999999999999999999"]}, "count__gt", "whole number"),
         ({"amount": ["nan"]}, "amount", "number"),
         ({"day__gte": ["2020-13-01"]}, "day__gte", "date"),
-        ({"active": ["maybe"]}, "active", "boolean"),
+        ({"active": ["maybe"]}, "active", "'maybe' is not true or false"),
         ({"count__contains": ["1"]}, "count__contains", "text columns"),
         ({"geom": ["x"]}, "geom", "geometry"),
         ({"limit": ["0"]}, "limit", "between 1 and"),
@@ -482,3 +494,24 @@ def test_the_timeout_does_not_outlive_the_query(table):
         execute.records(table, from_params({"city": ["Lille"]}))
         cursor.execute("SHOW statement_timeout", [])
         assert cursor.fetchone()[0] == before
+
+
+def test_in_lists_split_on_commas_so_decimals_there_take_a_point(table, rows):
+    """In a URL, `__in` separates its values with commas: "1,5" is the two values 1 and 5,
+    never 1.5 (write 1.5 there, or give a JSON list, where "1,5" is 1.5)."""
+    query = from_params({"amount__in": ["1,5"]})
+    assert query.where.items[0].value == ["1", "5"]
+    body = from_json({"where": {"column": "amount", "op": "in", "value": ["1,5", "500,5"]}})
+    execute.records(table, body)  # accepted: each list item is one value
+
+
+def test_refusals_are_written_per_type_in_french(table):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(BadRequest) as err:
+        execute.records(table, from_params({"amount__gt": ["beaucoup"]}))
+    assert err.value.detail.startswith("'beaucoup' n'est pas un nombre (colonne 'amount')")
+    with translation.override("fr"), pytest.raises(BadRequest) as err:
+        execute.records(table, from_params({"day": ["hier"]}))
+    assert "'hier' n'est pas une date (colonne 'day')" in err.value.detail
+    assert "un(e)" not in err.value.detail

@@ -17,7 +17,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from ..ingest.types import convert_value
 from .ast import DATE_PARTS, Aggregate, BoolGroup, Condition, GroupKey, Query, SortKey
 from .parse import DEFAULT_LIMIT, MAX_LIMIT, bad
 from .spec import Column, TableSpec
@@ -97,37 +99,70 @@ def _text_value(value, where: str) -> str:
     return text
 
 
-def coerce(col: Column, value, vendor: str, where: str):
-    """The caller's value as a parameter for a comparison with ``col``, or a BadRequest."""
+# What each type's refusal says, with the forms it takes (those of the ingestion: a filter
+# value is written the way the uploaded file was).
+WRONG = {
+    "integer": gettext_lazy(
+        "%(v)r is not a whole number (column %(c)r). Write it like 1500 or 1 500."
+    ),
+    "number": gettext_lazy(
+        "%(v)r is not a number (column %(c)r). Write it like 1500.5, 1500,5 or 1 500,5."
+    ),
+    "boolean": gettext_lazy("%(v)r is not true or false (column %(c)r)."),
+    "date": gettext_lazy(
+        "%(v)r is not a date (column %(c)r). Write it like 2025-06-01 or 01/06/2025."
+    ),
+    "datetime": gettext_lazy(
+        "%(v)r is not a date and time (column %(c)r). "
+        "Write it like 2025-06-01T14:30 or 01/06/2025 14:30."
+    ),
+}
 
-    def wrong(expected: str):
-        return bad(
-            _("Invalid value"),
-            _("%(v)r is not a valid %(t)s for column %(c)r.")
-            % {"v": value, "t": expected, "c": col.name},
-            where,
-        )
+
+def _as_ingested(value: str, kind: str):
+    """A filter value written as the data hub's files are (French numbers "50 000", "1 500,5";
+    dates 01/06/2025, 01-06-2025, 01.06.2025; date-times 01/06/2025 14:30), converted by the
+    ingestion's own rules (`ingest.types.convert_value`); None when it is not one."""
+    try:
+        return convert_value(value.strip(), kind)
+    except (ValueError, OverflowError, IndexError):
+        return None
+
+
+def coerce(col: Column, value, vendor: str, where: str):
+    """The caller's value as a parameter for a comparison with ``col``, or a BadRequest.
+
+    Accepted: the API's plain forms (1500.5, 2025-06-01, ISO 8601) and every form the
+    ingestion reads in a file (see `_as_ingested`)."""
+
+    given = value  # as the caller wrote it, for the message
+
+    def wrong(kind: str):
+        message = WRONG.get(kind) or gettext_lazy("%(v)r is not a valid value for column %(c)r.")
+        return bad(_("Invalid value"), str(message) % {"v": given, "c": col.name}, where)
 
     kind = col.type
     if kind == "integer":
         if isinstance(value, bool):
-            raise wrong(_("whole number"))
+            raise wrong(kind)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, str) and _INTEGER.match(value):
-            value = int(value)
+        if isinstance(value, str):
+            value = int(value) if _INTEGER.match(value) else _as_ingested(value, kind)
         if not isinstance(value, int) or not INT_MIN <= value <= INT_MAX:
-            raise wrong(_("whole number"))
+            raise wrong(kind)
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise wrong(_("number"))
+            raise wrong(kind)
         try:
             number = float(value)
         except (ValueError, OverflowError):
-            raise wrong(_("number")) from None
+            number = _as_ingested(value, kind) if isinstance(value, str) else None
+            if number is None:
+                raise wrong(kind) from None
         if not math.isfinite(number):
-            raise wrong(_("number"))
+            raise wrong(kind)
         return number
     if kind == "boolean":
         if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
@@ -135,22 +170,26 @@ def coerce(col: Column, value, vendor: str, where: str):
         elif isinstance(value, int) and value in (0, 1):
             value = bool(value)
         if not isinstance(value, bool):
-            raise wrong(_("boolean (true or false)"))
+            raise wrong(kind)
         return value if vendor == "postgresql" else int(value)
     if kind == "date":
         if isinstance(value, str):
             try:
                 day = dt.date.fromisoformat(value.strip())
             except ValueError:
-                raise wrong(_("date (YYYY-MM-DD)")) from None
+                day = _as_ingested(value, kind)
+                if day is None:
+                    raise wrong(kind) from None
             return day if vendor == "postgresql" else day.isoformat()
-        raise wrong(_("date (YYYY-MM-DD)"))
+        raise wrong(kind)
     if kind == "datetime":
         if isinstance(value, str):
             try:
                 moment = dt.datetime.fromisoformat(value.strip())
             except ValueError:
-                raise wrong(_("date and time (ISO 8601)")) from None
+                moment = _as_ingested(value, kind)
+                if moment is None:
+                    raise wrong(kind) from None
             if moment.tzinfo is None:
                 from zoneinfo import ZoneInfo
 
@@ -158,9 +197,9 @@ def coerce(col: Column, value, vendor: str, where: str):
             try:
                 moment = moment.astimezone(dt.UTC)
             except (OverflowError, ValueError):
-                raise wrong(_("date and time (ISO 8601)")) from None
+                raise wrong(kind) from None
             return moment if vendor == "postgresql" else moment.isoformat()
-        raise wrong(_("date and time (ISO 8601)"))
+        raise wrong(kind)
     if kind == "string":
         return _text_value(value, where)
     raise wrong(kind)
