@@ -174,7 +174,12 @@ FORMS = [
             ),
             ("text", "nom_demandeur", "Votre nom et prénom", {}),
             ("textarea", "adresse_envoi", "Adresse d'envoi de l'acte", {}),
-            ("number", "exemplaires", "Nombre d'exemplaires", {"help_text": "De 1 à 5."}),
+            (
+                "number",
+                "exemplaires",
+                "Nombre d'exemplaires",
+                {"help_text": "De 1 à 5.", "number_whole": True, "number_min": 1, "number_max": 5},
+            ),
         ],
     },
     {
@@ -361,6 +366,9 @@ def load_demo(metropole: Territory) -> None:
                     "choices": extra.get("choices", []),
                     "condition_field": extra.get("condition_field", ""),
                     "condition_value": extra.get("condition_value", ""),
+                    "number_whole": extra.get("number_whole", False),
+                    "number_min": extra.get("number_min"),
+                    "number_max": extra.get("number_max"),
                 },
             )
 

@@ -72,6 +72,40 @@ def _blank(value) -> bool:
     return False
 
 
+def _figure(number: Decimal) -> str:
+    """12, 3,5 or -2 as French readers write it (no trailing zeros, decimal comma)."""
+    from django.utils.formats import number_format
+
+    number = number.normalize() if number else Decimal(0)
+    places = max(-number.as_tuple().exponent, 0)
+    return number_format(number, decimal_pos=places)
+
+
+def number_message(field) -> str:
+    """What a number field expects, said from its rules: "Enter a whole number from 1 to
+    5.", "Enter a number, 0 or more.", "Enter a number, e.g. 12 or 3,5."."""
+    whole = getattr(field, "number_whole", False)
+    low, high = getattr(field, "number_min", None), getattr(field, "number_max", None)
+    bounds = {"min": _figure(low) if low is not None else "", "max": ""}
+    if high is not None:
+        bounds["max"] = _figure(high)
+    if low is not None and high is not None:
+        if whole:
+            return _("Enter a whole number from %(min)s to %(max)s.") % bounds
+        return _("Enter a number from %(min)s to %(max)s.") % bounds
+    if low is not None:
+        if whole:
+            return _("Enter a whole number, %(min)s or more.") % bounds
+        return _("Enter a number, %(min)s or more.") % bounds
+    if high is not None:
+        if whole:
+            return _("Enter a whole number, %(max)s at most.") % bounds
+        return _("Enter a number, %(max)s at most.") % bounds
+    if whole:
+        return _("Enter a whole number, e.g. 12.")
+    return _("Enter a number, e.g. 12 or 3,5.")
+
+
 def clean_value(field, value, *, metropole=None):
     """Check one answer against its field; return the value to store or raise ValueError
     with a message for the person."""
@@ -86,9 +120,15 @@ def clean_value(field, value, *, metropole=None):
         try:
             number = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
         except InvalidOperation:
-            raise ValueError(_("Enter a number, e.g. 12 or 3,5.")) from None
-        if not number.is_finite():
-            raise ValueError(_("Enter a number, e.g. 12 or 3,5."))
+            raise ValueError(number_message(field)) from None
+        low, high = getattr(field, "number_min", None), getattr(field, "number_max", None)
+        if (
+            not number.is_finite()
+            or (getattr(field, "number_whole", False) and number != number.to_integral_value())
+            or (low is not None and number < low)
+            or (high is not None and number > high)
+        ):
+            raise ValueError(number_message(field))
         return format(number.normalize(), "f")
     if kind == FieldKind.DATE:
         text = str(value).strip()

@@ -50,10 +50,16 @@ class FieldForm(forms.ModelForm):
             "help_text",
             "condition_field",
             "condition_value",
+            "number_whole",
+            "number_min",
+            "number_max",
         ]
         help_texts = {
             "key": _("Letters, digits and _; made from the label if left empty."),
             "condition_field": _("Code of another field; leave empty to always show this one."),
+            "number_whole": _("For number fields: e.g. a number of copies."),
+            "number_min": _("For number fields; leave empty for no limit."),
+            "number_max": _("For number fields; leave empty for no limit."),
         }
 
     def __init__(self, *args, **kwargs):

@@ -165,6 +165,14 @@ class FormField(models.Model):
     # Shown only when the field `condition_field` has the value `condition_value`.
     condition_field = models.SlugField(_("shown when the field"), max_length=50, blank=True)
     condition_value = models.CharField(_("has the value"), max_length=200, blank=True)
+    # Number fields: whole numbers only, and the smallest and largest value accepted.
+    number_whole = models.BooleanField(_("whole numbers only"), default=False)
+    number_min = models.DecimalField(
+        _("smallest number"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    number_max = models.DecimalField(
+        _("largest number"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["order", "pk"]

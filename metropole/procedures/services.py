@@ -1116,6 +1116,18 @@ def save_field(actor, form: Form, *, field: FormField | None = None, **values) -
             )
     else:
         field.choices = []
+    if field.kind != FieldKind.NUMBER:
+        field.number_whole, field.number_min, field.number_max = False, None, None
+    elif (
+        field.number_min is not None
+        and field.number_max is not None
+        and field.number_min > field.number_max
+    ):
+        raise BadRequest(
+            _("Limits reversed"),
+            _("The smallest number is larger than the largest."),
+            field="number_max",
+        )
     if (
         field.condition_field
         and not form.fields.filter(key=field.condition_field).exclude(pk=field.pk).exists()

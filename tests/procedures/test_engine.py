@@ -98,3 +98,43 @@ def test_errors_name_field_and_page_and_hidden_fields_are_dropped(procedure):
         page_numbers=engine.page_of_field(pages),
     )
     assert "why" in errors  # shown now, and required
+
+
+def test_a_number_field_says_its_own_rules():
+    """ "Nombre d'exemplaires, de 1 à 5": a wrong answer is told the field's rule, not
+    "par exemple 12 ou 3,5"; out-of-range and decimal answers are refused."""
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    copies = field(
+        FieldKind.NUMBER, number_whole=True, number_min=Decimal(1), number_max=Decimal(5)
+    )
+    assert engine.clean_value(copies, " 3 ") == "3"
+    with translation.override("fr"):
+        for wrong in ("trois", "0", "7", "2,5", "Infinity"):
+            with pytest.raises(ValueError) as refused:
+                engine.clean_value(copies, wrong)
+            assert str(refused.value) == "Saisissez un nombre entier de 1 à 5."
+        at_least = field(FieldKind.NUMBER, number_min=Decimal("0.5"))
+        with pytest.raises(ValueError, match=r"^Saisissez un nombre, 0,5 ou plus\.$"):
+            engine.clean_value(at_least, "0,4")
+        assert engine.clean_value(at_least, "0,5") == "0.5"
+        whole = field(FieldKind.NUMBER, number_whole=True)
+        with pytest.raises(ValueError, match=r"^Saisissez un nombre entier, par exemple 12\.$"):
+            engine.clean_value(whole, "1,5")
+        with pytest.raises(ValueError, match=r"^Saisissez un nombre, par exemple 12 ou 3,5\.$"):
+            engine.clean_value(field(FieldKind.NUMBER), "douze")
+
+
+def test_the_demo_copies_field_is_a_whole_number_from_1_to_5(lille):
+    from django.utils import translation
+
+    from metropole.procedures.demo import load_demo
+
+    load_demo(lille)
+    copies = FormField.objects.filter(key="exemplaires").first()
+    assert copies.number_whole and (copies.number_min, copies.number_max) == (1, 5)
+    with translation.override("fr"), pytest.raises(ValueError) as refused:
+        engine.clean_value(copies, "12")
+    assert str(refused.value) == "Saisissez un nombre entier de 1 à 5."
