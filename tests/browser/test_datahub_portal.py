@@ -214,3 +214,40 @@ def test_a_partner_organisation_publishes_for_the_organisations_it_names(
     anonymous = new_context().new_page()
     anonymous.goto("/data/")
     assert anonymous.locator("main h3 a:has-text('Premiers départs')").count() == 0
+
+
+def test_the_catalogue_and_a_dataset_with_a_long_theme_fit_a_phone(new_context, make_member):
+    """At 375 px nothing scrolls sideways: the facets ("Affiner") come under the search box
+    rather than beside the results, and a long theme badge wraps."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from metropole.datahub import services
+
+    lille = Territory.objects.get(code=LILLE)
+    agent = make_member("camille.data@lille.example.org", lille, Role.AGENT)
+    dataset = services.create_dataset(
+        agent,
+        lille,
+        title="Interventions de la police municipale",
+        description="Les interventions par commune et par mois.",
+        access="public",
+        themes=["JUST", "ENVI"],
+    )
+    resource = services.add_resource(agent, dataset, title="Interventions 2025")
+    services.upload(agent, resource, SimpleUploadedFile("arbres.csv", TREES.encode()))
+    services.publish(agent, dataset)
+
+    page = new_context(language="fr", width=375, height=740).new_page()
+    page.goto("/data/")
+    screenshot(page, "datahub-catalogue-375px")
+    assert_no_horizontal_scroll(page, "/data/ at 375px")
+    # on a phone the facets stack with the results, not in a column beside them
+    facets = page.locator(".datahub-facets").bounding_box()
+    results = page.locator("#results-title").bounding_box()
+    assert facets["x"] + facets["width"] <= 375 and facets["y"] < results["y"]
+    page.click("main h3 a:has-text('Interventions de la police')")
+    page.wait_for_selector("#table-title")
+    badge = page.locator(".badge:has-text('Justice, système juridique')").first
+    assert badge.is_visible()
+    screenshot(page, "datahub-dataset-long-theme-375px")
+    assert_no_horizontal_scroll(page, "dataset page with a long theme at 375px")
