@@ -417,3 +417,31 @@ def test_the_dataset_page_says_how_to_raise_the_quality_score(agent_client, data
     html = agent_client.get(url("manage_dataset", dataset)).content.decode()
     hint = re.search(r"To raise the quality score, add: ([^.]*)\.", html).group(1)
     assert "keywords" not in hint and "the period covered" in hint
+
+
+def h1_of(html: str) -> str:
+    return re.search(r"<h1>(.*?)</h1>", html, re.S).group(1).strip()
+
+
+def test_the_load_pages_title_says_the_outcome_once_the_load_is_over(
+    agent_client, dataset, resource, load, publisher
+):
+    """While the file loads the title says so; once the progress box reports the end, the
+    title says the version is loaded, or that its load failed (in French too)."""
+    loaded = load(resource, b"a,b\n1,2\n")
+    failed = load(
+        resource, b'{"type": "FeatureCollection", "features": [{"type": "Feature"', name="x.geojson"
+    )
+    html = agent_client.get(url("version", dataset, resource=resource.uid, number=loaded.number))
+    assert h1_of(html.content.decode()) == "Version 1 is loaded"
+    html = agent_client.get(url("version", dataset, resource=resource.uid, number=failed.number))
+    assert h1_of(html.content.decode()) == "Load of version 2 failed"
+    waiting = services.upload(publisher, resource, SimpleUploadedFile("a.csv", b"a\n1\n"))
+    html = agent_client.get(url("version", dataset, resource=resource.uid, number=waiting.number))
+    assert h1_of(html.content.decode()) == f"Load of version {waiting.number}"
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    target = url("version", dataset, resource=resource.uid, number=loaded.number)
+    assert h1_of(agent_client.get(target, **french).content.decode()) == "Version 1 chargée"
+    target = url("version", dataset, resource=resource.uid, number=failed.number)
+    html = agent_client.get(target, **french).content.decode()
+    assert h1_of(html) == "Échec du chargement de la version 2"
