@@ -28,10 +28,28 @@ def _received(territory) -> int:
     return _reports(territory).count()
 
 
+class Count(int):
+    """A count that says itself with the right plural form of the language shown
+    ("1 signalement résolu", "2 signalements résolus"): the home page reads `label` before
+    the statistic's fixed label. Otherwise a plain int (dashboards, indicators)."""
+
+    def __new__(cls, value: int, say):
+        count = super().__new__(cls, value)
+        count.say = say  # n -> words, e.g. lambda n: ngettext("report fixed", …, n)
+        return count
+
+    @property
+    def label(self) -> str:
+        return self.say(int(self))
+
+
 def _fixed(territory) -> int:
+    from django.utils.translation import ngettext
+
     from .models import Status
 
-    return _reports(territory).filter(status=Status.FIXED).count()
+    fixed = _reports(territory).filter(status=Status.FIXED).count()
+    return Count(fixed, lambda n: ngettext("report fixed", "reports fixed", n))
 
 
 def _open(territory) -> int:

@@ -2,6 +2,7 @@
 lifecycle and who may change it, reopening, satisfaction, photos, pages, API, RGPD."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -402,7 +403,6 @@ def test_open311_notes_are_the_latest_public_update_and_the_list_costs_two_queri
 def test_list_filter_options_each_have_their_own_value_and_list(submit, client):
     """ "Ouverts" (un signalement), and "Résolus ou clos" / "Clos" are two filters: the group
     of finished reports and the one status, each coming back selected."""
-    import re
 
     fixed = submit("nid-de-poule", ROUBAIX_CENTRE, "Trou rebouché")
     closed = submit("depot-sauvage", GRAND_PLACE_LILLE, "Sacs enlevés")
@@ -449,3 +449,30 @@ def test_the_list_says_before_the_click_that_reporting_needs_an_account(client, 
     client.force_login(citizen)
     html = client.get("/signalements/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Il faut un compte" not in html and "/compte/inscription/" not in html.split("<main")[1]
+
+
+def test_home_page_says_fixed_reports_with_the_right_plural(submit, client):
+    """ "1 signalements résolus" on the home page: the figure now picks its plural form."""
+
+    def figure(language):
+        html = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return [
+            (value, label)
+            for value, label in re.findall(
+                r'stat__value">([^<]*)</span> <span class="stat__label">([^<]*)</span>', html
+            )
+            if "résolu" in label or "fixed" in label
+        ]
+
+    first = submit("nid-de-poule", ROUBAIX_CENTRE, "Trou rebouché")
+    second = submit("depot-sauvage", GRAND_PLACE_LILLE, "Sacs enlevés")
+    Report.objects.filter(pk=first.pk).update(status=Status.FIXED)
+    assert figure("fr") == [("1", "signalement résolu")]
+    assert figure("en") == [("1", "report fixed")]
+    Report.objects.filter(pk=second.pk).update(status=Status.FIXED)
+    assert figure("fr") == [("2", "signalements résolus")]
+    assert figure("en") == [("2", "reports fixed")]
+    # Still a plain number for dashboards and indicators.
+    from metropole.reports.module import _fixed
+
+    assert _fixed(first.metropole) == 2 and str(_fixed(first.metropole)) == "2"
