@@ -166,6 +166,9 @@ def test_committee_decides_with_its_pack(new_context, plan, territories):
     assert page.locator("svg").count() >= 2
     assert_accessible(page, "steering meeting pack")
     screenshot(page, "steering-pack")
+    page.set_viewport_size({"width": 375, "height": 740})  # its tables scroll in their region
+    assert_no_horizontal_scroll(page, "meeting pack at 375px")
+    page.set_viewport_size({"width": 1280, "height": 900})
     response = page.request.get(page.url.replace("/dossier/", "/dossier.pdf"))
     assert response.status == 200 and response.body()[:4] == b"%PDF"
 
