@@ -81,3 +81,14 @@ def test_on_a_phone_the_main_menu_folds_behind_a_menu_button(new_context):
     wide.goto("/")
     assert not wide.locator(".site-nav__toggle").is_visible()
     assert wide.locator("#site-nav-links a", has_text="Services").is_visible()
+
+
+def test_the_api_documentation_page_renders_every_module(page):
+    """The "Open API" link of every page: Swagger UI reads the OpenAPI document (a repeated
+    key once made it show only "Unable to render this definition")."""
+    page.goto("/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock-tag", timeout=30_000)
+    assert page.locator(".swagger-ui .errors-wrapper").count() == 0
+    tags = page.locator(".swagger-ui .opblock-tag").all_inner_texts()
+    for module in ("data hub", "participation", "procedures", "reports", "steering"):
+        assert any(module in tag.lower() for tag in tags), (module, tags)
