@@ -46,6 +46,26 @@ def test_sign_up_sends_a_link_that_verifies_the_address(client, sign_up, commune
     assert user.email_is_verified
 
 
+def test_sign_up_leads_back_where_the_person_was_going(client, sign_up):
+    """Sent to sign up from "Report a problem": after the sign-up, the log-in and the e-mail
+    link lead back to the report form; an address of another site is not followed."""
+    start = client.get("/compte/inscription/?next=/signalements/nouveau/").content.decode()
+    assert 'name="next" value="/signalements/nouveau/"' in start
+    done = sign_up(next="/signalements/nouveau/").content.decode()
+    assert 'href="/compte/connexion/?next=/signalements/nouveau/"' in done
+    link = LINK.search(mail.outbox[0].body).group()
+    assert client.get(link)["Location"] == "/compte/connexion/?next=%2Fsignalements%2Fnouveau%2F"
+    logged_in = client.post(
+        "/compte/connexion/?next=/signalements/nouveau/",
+        {"username": "marie@example.org", "password": PASSWORD, "next": "/signalements/nouveau/"},
+    )
+    assert logged_in["Location"] == "/signalements/nouveau/"
+
+    client.logout()
+    elsewhere = sign_up(email="paul@example.org", next="https://evil.example.com/").content
+    assert b"evil.example.com" not in elsewhere
+
+
 def test_sign_up_refuses_weak_passwords_and_used_addresses(sign_up, make_user):
     weak = sign_up(password="12345678")
     assert weak.status_code == 200 and 'aria-invalid="true"' in weak.content.decode()

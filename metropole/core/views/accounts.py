@@ -1,10 +1,13 @@
 """Sign-up, e-mail verification, log-in (with rate limit and optional second factor)."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -39,6 +42,9 @@ def complete_login(request, user, next_url: str = ""):
     return redirect(next_url or "core:account")
 
 
+AFTER_SIGNUP_SESSION_KEY = "metropole_after_signup"
+
+
 def _safe_next(request, default="core:account"):
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -50,6 +56,9 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("core:account")
     form = SignupForm(request.POST or None, metropole=request.metropole)
+    # Where the person was going (e.g. the report form): kept through the log-in that follows,
+    # and through the e-mail link when it is opened in this browser.
+    next_url = _safe_next(request, "")
     if request.method == "POST" and form.is_valid():
         try:
             user = services.register_user(
@@ -63,8 +72,12 @@ def signup(request):
         except PlatformError as error:
             form.add_error(error.field, error.detail)
         else:
-            return render(request, "core/accounts/signup_done.html", {"email": user.email})
-    return render(request, "core/accounts/signup.html", {"form": form})
+            if next_url:
+                request.session[AFTER_SIGNUP_SESSION_KEY] = next_url
+            return render(
+                request, "core/accounts/signup_done.html", {"email": user.email, "next": next_url}
+            )
+    return render(request, "core/accounts/signup.html", {"form": form, "next": next_url})
 
 
 def verify_email(request, token):
@@ -75,7 +88,11 @@ def verify_email(request, token):
     messages.success(
         request, _("Your e-mail address %(email)s is confirmed. Welcome!") % {"email": user.email}
     )
-    return redirect("core:account" if request.user.is_authenticated else "core:login")
+    next_url = request.session.pop(AFTER_SIGNUP_SESSION_KEY, "")
+    if request.user.is_authenticated:
+        return redirect(next_url or "core:account")
+    login_url = reverse("core:login")
+    return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
 
 
 @require_POST
