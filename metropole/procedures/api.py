@@ -64,6 +64,9 @@ class FieldOut(Schema):
     choices: list[str]
     condition_field: str = Field("", description="Shown only when this field…")
     condition_value: str = Field("", description="…has this value")
+    number_whole: bool = Field(False, description="kind number: whole numbers only")
+    number_min: float | None = Field(None, description="kind number: smallest value allowed")
+    number_max: float | None = Field(None, description="kind number: largest value allowed")
 
 
 class PageOut(Schema):

@@ -138,3 +138,22 @@ def test_the_demo_copies_field_is_a_whole_number_from_1_to_5(lille):
     with translation.override("fr"), pytest.raises(ValueError) as refused:
         engine.clean_value(copies, "12")
     assert str(refused.value) == "Saisissez un nombre entier de 1 à 5."
+
+
+def test_the_api_describes_a_number_fields_rules(client, lille):
+    """An app builds its form from GET /forms/{slug}: the rules the engine checks are in it."""
+    from metropole.procedures.demo import load_demo
+
+    load_demo(lille)
+    copies = FormField.objects.filter(key="exemplaires").first()
+    slug = copies.form.slug
+    definition = client.get(f"/api/procedures/forms/{slug}").json()
+    fields = [f for page in definition["pages"] for f in page["fields"]]
+    described = next(f for f in fields if f["key"] == "exemplaires")
+    assert (described["number_whole"], described["number_min"], described["number_max"]) == (
+        True,
+        1,
+        5,
+    )
+    other = next(f for f in fields if f["kind"] != "number")
+    assert other["number_min"] is None and other["number_whole"] is False
