@@ -203,3 +203,18 @@ def test_rgpd_export_and_erasure_of_a_reviewer(resource, load, make_member, lill
     resource.refresh_from_db()
     assert resource.column_decisions["Courriel"]["by"] == f"deleted-account-{reviewer.pk}"
     assert resource.column_decisions["Courriel"]["decision"] == "removed"
+
+
+def test_type_errors_are_said_for_their_type_in_french(dataset, publisher, resource, load):
+    from django.utils import translation
+
+    services.update_dataset(publisher, dataset, table_schema=SCHEMA)
+    with translation.override("fr"):
+        version = load(resource, CSV.encode())
+    messages = {
+        (e["row"], e["column"]): e["message"]
+        for e in version.report["errors"]
+        if e["code"] == "type-error"
+    }
+    assert messages[(6, "hauteur")] == "« abc » n'est pas un nombre"
+    assert messages[(5, "plante_le")] == "« 2011-02-30 » n'est pas une date"

@@ -56,6 +56,15 @@ TYPE_LABELS = {
     "datetime": gettext_noop("date and time"),
     "geometry": gettext_noop("geometry"),
 }
+# A value that does not convert, said for its column's type (French needs the article's
+# gender: "n'est pas un nombre", "n'est pas une date").
+TYPE_ERRORS = {
+    "integer": gettext_noop("“%(value)s” is not a whole number"),
+    "number": gettext_noop("“%(value)s” is not a number"),
+    "boolean": gettext_noop("“%(value)s” is not a yes/no value"),
+    "date": gettext_noop("“%(value)s” is not a date"),
+    "datetime": gettext_noop("“%(value)s” is not a date and time"),
+}
 
 
 class Report:
@@ -482,7 +491,7 @@ def _typed_batch(raw_columns, rows, columns, declared, plain, report, geo) -> tu
                 rows[position].as_py(),
                 column["name"],
                 "type-error",
-                _("“%(value)s” is not a valid %(type)s")
+                _(TYPE_ERRORS.get(column["type"], "“%(value)s” is not a valid %(type)s"))
                 % {
                     "value": str(raw[position].as_py())[:100],
                     "type": _(TYPE_LABELS[column["type"]]),
