@@ -44,10 +44,22 @@ def test_a_metropole_admin_grants_and_withdraws_a_commune_role(page, metropole_a
     assert_accessible(page, "members of Roubaix")
     screenshot(page, "members")
 
-    # On a phone the table scrolls inside its frame, not the whole page.
+    # On a phone the table scrolls inside its frame, not the whole page; the pages of the
+    # administration fold behind a button naming the current one, so the page starts at once.
     page.set_viewport_size({"width": 375, "height": 740})
+    page.reload()
     assert_no_horizontal_scroll(page, "members at 375px")
+    pages = page.locator("#admin-nav-links")
+    toggle = page.locator(".side-nav .fold-toggle")
+    assert toggle.is_visible() and not pages.is_visible()
+    assert toggle.inner_text().startswith("Members")
+    assert page.locator("main h1").bounding_box()["y"] < 740
+    toggle.click()
+    assert pages.is_visible() and toggle.get_attribute("aria-expanded") == "true"
+    assert_accessible(page, "members at 375px, pages of the administration open")
     screenshot(page, "members-375px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert not toggle.is_visible() and pages.is_visible()
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # Withdraw asks first: saying no keeps the role...

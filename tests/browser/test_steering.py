@@ -134,6 +134,10 @@ def test_dashboard_filters_and_progress(new_context, plan):
     assert Action.objects.get(title="Réseau de tiers-lieux").progress == 70
     assert page.get_by_text("Deux lieux ouverts").count() == 1
     assert_accessible(page, "steering action")
+    # the import page's example file scrolls in its own box on a phone
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"/pilotage/plans/{plan.pk}/import/")
+    assert_no_horizontal_scroll(page, "import page at 375px")
 
 
 def test_committee_decides_with_its_pack(new_context, plan, territories):

@@ -3,9 +3,10 @@
  *   (also a submit button carrying data-confirm).
  * - [data-focus-on-load]: the first such element gets focus on page load
  *   (e.g. an error summary with tabindex="-1"), so screen readers announce it.
- * - .site-nav__toggle: on a narrow screen the main menu folds behind a "Menu" button
- *   (the CSS shows the button only there, and only once this script marks the menu
- *   foldable: without JavaScript the menu stays open).
+ * - .fold-toggle (the main menu's "Menu" button, the back-office's side menu): on a narrow
+ *   screen the list after the button folds behind it (the CSS shows the button only there,
+ *   and only once this script marks its container .foldable: without JavaScript the list
+ *   stays open).
  */
 (function () {
   'use strict';
@@ -31,20 +32,18 @@
     }
   }
 
-  function foldableMenu() {
-    var toggle = document.querySelector('.site-nav__toggle');
-    if (!toggle) {
-      return;
-    }
-    toggle.closest('.site-nav').classList.add('site-nav--foldable');
-    toggle.addEventListener('click', function () {
-      var open = toggle.getAttribute('aria-expanded') === 'true';
-      toggle.setAttribute('aria-expanded', open ? 'false' : 'true');
+  function foldableMenus() {
+    document.querySelectorAll('.fold-toggle').forEach(function (toggle) {
+      toggle.parentElement.classList.add('foldable');
+      toggle.addEventListener('click', function () {
+        var open = toggle.getAttribute('aria-expanded') === 'true';
+        toggle.setAttribute('aria-expanded', open ? 'false' : 'true');
+      });
     });
   }
 
   function ready() {
-    foldableMenu();
+    foldableMenus();
     focusOnLoad();
   }
 
