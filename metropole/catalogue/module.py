@@ -1,6 +1,7 @@
 """The catalogue's manifest."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from metropole.core.registry import (
     NAV_ADMIN,
@@ -65,7 +66,15 @@ manifest = registry.register(
             ),
         ],
         permissions=["catalogue.manage_services", "catalogue.manage_competences"],
-        statistics=[Statistic("services", _("services online"), _services_count, headline=True)],
+        statistics=[
+            Statistic(
+                "services",
+                _("services online"),
+                _services_count,
+                headline=True,
+                counted=ngettext_lazy("service online", "services online", "n"),
+            )
+        ],
         exports=[
             OpenDataExport(
                 key="services",

@@ -1,6 +1,7 @@
 """The core's own manifest: what it contributes through the same registry as every module."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy, npgettext_lazy
 
 from .registry import (
     NAV_ACCOUNT,
@@ -139,9 +140,19 @@ manifest = registry.register(
         ],
         statistics=[
             Statistic("population", _("inhabitants"), _population, headline=True),
-            Statistic("communes", _("communes"), _commune_count, headline=True),
             Statistic(
-                "joined_communes", _("communes on the platform"), _joined_count, headline=True
+                "communes",
+                _("communes"),
+                _commune_count,
+                headline=True,
+                counted=npgettext_lazy("figure", "commune", "communes", "n"),
+            ),
+            Statistic(
+                "joined_communes",
+                _("communes on the platform"),
+                _joined_count,
+                headline=True,
+                counted=ngettext_lazy("commune on the platform", "communes on the platform", "n"),
             ),
             Statistic("members", _("people with a role"), _member_count),
         ],

@@ -42,6 +42,15 @@ class Statistic:
     # Shown on the metropole's home page. Keep it to the figures a resident cares about:
     # every statistic is on the administration dashboards and open to the steering module.
     headline: bool = False
+    # The label's singular and plural, for a count: ngettext_lazy("report fixed",
+    # "reports fixed", "n"), so that the home page says "1 signalement résolu".
+    counted: Any = None
+
+    def label_for(self, value) -> str:
+        """The label that goes with `value` (its plural form when the figure is a count)."""
+        if self.counted is not None and isinstance(value, int):
+            return self.counted % {"n": value}
+        return str(self.label)
 
 
 @dataclass(frozen=True)

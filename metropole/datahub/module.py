@@ -1,7 +1,7 @@
 """The data hub's manifest: what it contributes to the platform through the registry."""
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from metropole.core.registry import (
     NAV_ADMIN,
@@ -147,7 +147,13 @@ manifest = registry.register(
             "datahub.view_partner_space",
         ],
         statistics=[
-            Statistic("datasets", _("published datasets"), _dataset_count, headline=True),
+            Statistic(
+                "datasets",
+                _("published datasets"),
+                _dataset_count,
+                headline=True,
+                counted=ngettext_lazy("published dataset", "published datasets", "n"),
+            ),
             Statistic("rows", _("rows of open data"), _row_count),
         ],
         exports=[

@@ -1,6 +1,7 @@
 """The participation module's manifest: what it adds to the platform, in one place."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from metropole.core.registry import (
     NAV_ADMIN,
@@ -207,6 +208,7 @@ manifest = registry.register(
                 _("participatory processes"),
                 _process_count,
                 headline=True,
+                counted=ngettext_lazy("participatory process", "participatory processes", "n"),
             ),
             Statistic("participants", _("participants"), _figure("participants")),
             Statistic("participation_contributions", _("contributions"), _figure("contributions")),

@@ -1,6 +1,7 @@
 """The reports module's manifest."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from metropole.core.registry import (
     NAV_ACCOUNT,
@@ -28,28 +29,10 @@ def _received(territory) -> int:
     return _reports(territory).count()
 
 
-class Count(int):
-    """A count that says itself with the right plural form of the language shown
-    ("1 signalement résolu", "2 signalements résolus"): the home page reads `label` before
-    the statistic's fixed label. Otherwise a plain int (dashboards, indicators)."""
-
-    def __new__(cls, value: int, say):
-        count = super().__new__(cls, value)
-        count.say = say  # n -> words, e.g. lambda n: ngettext("report fixed", …, n)
-        return count
-
-    @property
-    def label(self) -> str:
-        return self.say(int(self))
-
-
 def _fixed(territory) -> int:
-    from django.utils.translation import ngettext
-
     from .models import Status
 
-    fixed = _reports(territory).filter(status=Status.FIXED).count()
-    return Count(fixed, lambda n: ngettext("report fixed", "reports fixed", n))
+    return _reports(territory).filter(status=Status.FIXED).count()
 
 
 def _open(territory) -> int:
@@ -140,7 +123,13 @@ manifest = registry.register(
         statistics=[
             Statistic("reports_received", _("reports received"), _received),
             Statistic("reports_open", _("reports open"), _open),
-            Statistic("reports_fixed", _("reports fixed"), _fixed, headline=True),
+            Statistic(
+                "reports_fixed",
+                _("reports fixed"),
+                _fixed,
+                headline=True,
+                counted=ngettext_lazy("report fixed", "reports fixed", "n"),
+            ),
             Statistic("reports_satisfaction", _("reporters satisfied"), _satisfaction, unit="%"),
         ],
         exports=[

@@ -472,7 +472,14 @@ def test_home_page_says_fixed_reports_with_the_right_plural(submit, client):
     Report.objects.filter(pk=second.pk).update(status=Status.FIXED)
     assert figure("fr") == [("2", "signalements résolus")]
     assert figure("en") == [("2", "reports fixed")]
-    # Still a plain number for dashboards and indicators.
-    from metropole.reports.module import _fixed
-
-    assert _fixed(first.metropole) == 2 and str(_fixed(first.metropole)) == "2"
+    # Every headline figure that counts says its plural form (0 and 1 are singular in French).
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    figures = dict(
+        (label, value)
+        for value, label in re.findall(
+            r'stat__value">([^<]*)</span> <span class="stat__label">([^<]*)</span>', html
+        )
+    )
+    assert figures["communes"] == "95"
+    assert figures.get("commune sur la plateforme") == "0"
+    assert figures.get("jeu de données publié") == "0"

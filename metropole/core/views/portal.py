@@ -17,7 +17,11 @@ from ..registry import registry
 def home(request):
     metropole = request.metropole
     communes = list(queries.commune_links(metropole))
-    statistics = [(s, s.compute(metropole)) for s in registry.statistics() if s.headline]
+    statistics = []
+    for statistic in registry.statistics():
+        if statistic.headline:
+            value = statistic.compute(metropole)
+            statistics.append((value, statistic.label_for(value)))
     return render(
         request,
         "core/home.html",
