@@ -69,20 +69,6 @@ def _week_start(request, appointment_type) -> date:
     return max(start or earliest.date(), today)
 
 
-def _week_label(first: date) -> str:
-    """The first day of the seven shown, to read mid-sentence ("From Sunday 22 November
-    2026", "À partir du dimanche 22 novembre 2026"). The days shown start on the first
-    bookable day, not on a Monday; French writes weekdays in lower case (the core's
-    catalogue capitalises them for opening-hours tables)."""
-    from django.utils.formats import date_format
-    from django.utils.translation import get_language
-
-    label = date_format(first, "l j F Y")
-    if (get_language() or "").startswith("fr"):
-        label = label[:1].lower() + label[1:]
-    return label
-
-
 @require_safe
 def agenda(request, pk):
     item = queries.agenda_detail(pk)
@@ -125,7 +111,6 @@ def agenda(request, pk):
             "chosen": chosen,
             "days": days,
             "week": week,
-            "week_label": _week_label(week) if week else "",
             "prev_week": prev_week,
             "next_week": next_week,
             "any_free": any_free,

@@ -5,6 +5,7 @@ names and HH:MM:SS times. We render them per day range for people, and as OSM
 `opening_hours` syntax for machines.
 """
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -36,7 +37,10 @@ def describe_opening_hours(raw) -> list[dict]:
             first, last, slots = entry
         except (TypeError, ValueError):
             continue
+        # "Lundi – vendredi": the weekdays are translated as Django's own catalogue does (lower
+        # case, as in "le lundi 3 mars"); the line starts with a capital.
         days = _day_label(first) if first == last else f"{_day_label(first)} – {_day_label(last)}"
+        days = capfirst(days)
         hours = [f"{_hm(opens)}–{_hm(closes)}" for opens, closes in slots]
         described.append({"days": days, "hours": hours})
     return described
