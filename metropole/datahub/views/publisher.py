@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from metropole.core.exceptions import LoginRequired, NotFound, PermissionDenied, PlatformError
+from metropole.core.exceptions import NotFound, PlatformError
 from metropole.core.models import Organisation, Territory
 from metropole.core.queries import territory_by_slug
 from metropole.core.views.administration import admin_context
+from metropole.core.views.helpers import require_page_permission
 
 from .. import queries, services
 from ..forms import DatasetForm, ResourceForm, UploadForm
@@ -134,14 +135,7 @@ def in_space(permission: str, *, partner_permission: str = "datahub.view_partner
             else:
                 territory = territory_by_slug(slug)
                 space, target, needed = Space(territory), territory, permission
-            if not request.user.has_perm(needed, target):
-                # anonymous: the core middleware sends them to log in (and back)
-                refusal = PermissionDenied if request.user.is_authenticated else LoginRequired
-                raise refusal(
-                    _("Access denied"),
-                    _("You are not allowed to open this page of %(territory)s.")
-                    % {"territory": space.name},
-                )
+            require_page_permission(request, needed, target, name=space.name)
             return view(request, space, *args, **kwargs)
 
         return wrapper
