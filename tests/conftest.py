@@ -129,3 +129,20 @@ def client():
     from django.test import Client
 
     return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+def row_locks(action) -> list[str] | None:
+    """The lock clauses (``FOR UPDATE OF "table", ...``) of the statements `action()` runs;
+    None where the database does not name locked rows (SQLite locks the whole file)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        action()
+    if not connection.features.has_select_for_update_of:
+        return None
+    return [
+        "FOR UPDATE" + q["sql"].rsplit("FOR UPDATE", 1)[1]
+        for q in ctx.captured_queries
+        if "FOR UPDATE" in q["sql"]
+    ]

@@ -14,6 +14,7 @@ from metropole.appointments import queries, services, slots
 from metropole.appointments.models import Appointment, Hold, Status, WaitingEntry
 from metropole.core.exceptions import BadRequest, Conflict, PermissionDenied
 from tests.catalogue.fixtures import LILLE_COMMUNE, ROUBAIX, next_weekday
+from tests.conftest import row_locks
 
 
 def first_slot(agenda, kind, days=14):
@@ -145,7 +146,10 @@ def test_statuses_by_agents_of_the_territory_only(
     with pytest.raises(Conflict, match="time has come"):
         services.set_status(agent, appointment, Status.SEEN)
     Appointment.objects.filter(pk=appointment.pk).update(start=timezone.now() - timedelta(hours=1))
-    services.set_status(agent, appointment, Status.NO_SHOW)
+    # The appointment's row is locked, not its agenda's (every booking of it would wait).
+    locks = row_locks(lambda: services.set_status(agent, appointment, Status.NO_SHOW))
+    assert locks is None or 'FOR UPDATE OF "appointments_appointment"' in locks
+    assert not any("appointments_agenda" in lock for lock in locks or [])
     appointment.refresh_from_db()
     assert appointment.status == Status.NO_SHOW and appointment.holds.exists()
 

@@ -18,6 +18,7 @@ from metropole.steering.models import (
     Node,
     Provenance,
 )
+from tests.conftest import row_locks
 
 # --- tree and roll-up ----------------------------------------------------------------------------
 
@@ -36,7 +37,10 @@ def test_weighted_progress_rolls_up_the_tree(plan, tree):
 
 
 def test_abandoned_actions_leave_the_progress(plan, tree, metropole_admin):
-    services.update_action(metropole_admin, tree["late"], status=ActionStatus.ABANDONED)
+    locks = row_locks(
+        lambda: services.update_action(metropole_admin, tree["late"], status=ActionStatus.ABANDONED)
+    )
+    assert locks is None or locks == ['FOR UPDATE OF "steering_action"']  # not the plan
     board = queries.dashboard(plan)
     assert {r.node.code: r.progress for r in board.nodes}["A2"] is None
     assert board.progress == pytest.approx(62.5)
