@@ -3,7 +3,7 @@
 import threading
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Case, Max, Q, QuerySet, When
 from django.utils.translation import gettext as _
 
 from .exceptions import BadRequest, NotFound
@@ -175,6 +175,17 @@ def territories_administered_by(user, roles=frozenset({Role.ADMIN, Role.AGENT}))
     direct = [tid for tid, granted in grants.items() if granted & roles]
     inherited = [tid for tid, granted in grants.items() if Role.ADMIN in granted]
     return Territory.objects.filter(Q(pk__in=direct) | Q(metropole_id__in=inherited))
+
+
+def administration_choices(administered: QuerySet, text: str = "") -> QuerySet:
+    """The territories of the administration index: those whose name holds `text` (accents
+    and case ignored), the metropole first, then its EPT, then the communes by name."""
+    if text:
+        administered = administered.filter(search_name__contains=normalize_name(text))
+    kind_order = Case(
+        When(kind=TerritoryKind.METROPOLE, then=0), When(kind=TerritoryKind.EPT, then=1), default=2
+    )
+    return administered.order_by(kind_order, "name")
 
 
 def members_of(territory: Territory) -> QuerySet:

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,34 +11,23 @@ from django.views.decorators.http import require_POST
 from .. import queries, services
 from ..exceptions import PlatformError
 from ..forms import BrandingForm, GrantRoleForm, OrganisationForm
-from ..models import Membership, Organisation, Territory, TerritoryKind
+from ..models import Membership, Organisation, Territory
 from ..registry import NAV_ADMIN, registry
-from ..text import normalize_name
 from .helpers import territory_permission_required
-
-# The metropole first, then its territories (EPT), then the communes: the usual choice of a
-# metropole's agent first, not last of a hundred cards.
-KIND_ORDER = Case(
-    When(kind=TerritoryKind.METROPOLE, then=0),
-    When(kind=TerritoryKind.EPT, then=1),
-    default=2,
-)
 
 
 @login_required
 def index(request):
-    territories = queries.territories_administered_by(request.user)
-    if territories.count() == 1:
-        return redirect("core:admin_overview", slug=territories.get().slug)
-    total = territories.count()
+    administered = queries.territories_administered_by(request.user)
+    total = administered.count()
+    if total == 1:
+        return redirect("core:admin_overview", slug=administered.get().slug)
     query = request.GET.get("q", "").strip()
-    if query:
-        territories = territories.filter(search_name__contains=normalize_name(query))
     return render(
         request,
         "core/admin/index.html",
         {
-            "territories": territories.order_by(KIND_ORDER, "name")[:500],
+            "territories": queries.administration_choices(administered, query)[:500],
             "total": total,
             "query": query,
         },
