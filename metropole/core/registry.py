@@ -129,6 +129,16 @@ class ModuleRegistry:
     def statistics(self) -> list[Statistic]:
         return [s for m in self for s in m.statistics]
 
+    def figures(self, territory, *, headline_only: bool = False) -> list[tuple[Any, str]]:
+        """(value, label) of the statistics for `territory`, each label in the form its value
+        asks for ("1 commune sur la plateforme")."""
+        figures = []
+        for statistic in self.statistics():
+            if statistic.headline or not headline_only:
+                value = statistic.compute(territory)
+                figures.append((value, statistic.label_for(value)))
+        return figures
+
     def periodic_jobs(self) -> dict[str, PeriodicJob]:
         return {f"{m.label}.{j.key}": j for m in self for j in m.periodic_jobs}
 

@@ -451,7 +451,7 @@ def test_the_list_says_before_the_click_that_reporting_needs_an_account(client, 
     assert "Il faut un compte" not in html and "/compte/inscription/" not in html.split("<main")[1]
 
 
-def test_home_page_says_fixed_reports_with_the_right_plural(submit, client):
+def test_home_page_says_fixed_reports_with_the_right_plural(submit, client, make_member, lille):
     """ "1 signalements résolus" on the home page: the figure now picks its plural form."""
 
     def figure(language):
@@ -469,6 +469,11 @@ def test_home_page_says_fixed_reports_with_the_right_plural(submit, client):
     Report.objects.filter(pk=first.pk).update(status=Status.FIXED)
     assert figure("fr") == [("1", "signalement résolu")]
     assert figure("en") == [("1", "report fixed")]
+    # The administration's overview shows every figure the same way.
+    client.force_login(make_member("admin-mel@example.org", lille, Role.ADMIN))
+    overview = client.get(f"/administration/{lille.slug}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert '1</span> <span class="stat__label">signalement résolu<' in overview.content.decode()
+    client.logout()
     Report.objects.filter(pk=second.pk).update(status=Status.FIXED)
     assert figure("fr") == [("2", "signalements résolus")]
     assert figure("en") == [("2", "reports fixed")]

@@ -49,7 +49,7 @@ def admin_context(request, territory: Territory, **extra):
 
 @territory_permission_required("core.view_territory_admin")
 def overview(request, territory):
-    statistics = [(s, s.compute(territory)) for s in registry.statistics()]
+    statistics = registry.figures(territory)
     return render(
         request,
         "core/admin/overview.html",

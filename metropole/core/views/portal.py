@@ -17,11 +17,7 @@ from ..registry import registry
 def home(request):
     metropole = request.metropole
     communes = list(queries.commune_links(metropole))
-    statistics = []
-    for statistic in registry.statistics():
-        if statistic.headline:
-            value = statistic.compute(metropole)
-            statistics.append((value, statistic.label_for(value)))
+    statistics = registry.figures(metropole, headline_only=True)
     return render(
         request,
         "core/home.html",
