@@ -1,5 +1,8 @@
-"""The row filter of the dataset page takes values written the way the uploaded file wrote
-them (the ingestion's forms): French numbers and dd/mm/yyyy dates."""
+"""The row filter of the dataset page takes values written the way the page shows them in
+the visitor's language: French numbers and dd/mm/yyyy dates on the French page (also the
+ingestion's forms), 31,290.25 and mm/dd/yyyy on the English page."""
+
+import re
 
 from django.test import Client
 from django.urls import reverse
@@ -9,26 +12,47 @@ def page_of(dataset):
     return reverse("datahub:dataset", kwargs={"slug": dataset.slug})
 
 
-def test_filters_take_french_numbers_and_dates(client, published):
+def count_line(client, dataset, column, op, value) -> str:
+    """The table's status sentence that counts the matching rows."""
+    html = client.get(
+        page_of(dataset), {"f1_col": column, "f1_op": op, "f1_val": value}
+    ).content.decode()
+    return re.search(r'<p role="status">([^.]*\.)', html).group(1)
+
+
+# Hauteur (m): 12,5 / 20 / 8 / 10 / 15,2 / 9
+# Plantation: 12/03/1998, 01/10/1975, 15/11/2010, 20/02/2001, 05/04/1990, 10/10/2005
+
+
+def test_the_french_page_takes_french_numbers_and_dates(published):
     dataset, _resource = published
-    # Hauteur (m): 12,5 / 20 / 8 / 10 / 15,2 / 9
-    html = client.get(
-        page_of(dataset), {"f1_col": "Hauteur (m)", "f1_op": "gte", "f1_val": "12,5"}
-    ).content.decode()
-    assert "3 rows match." in html, html
-    html = client.get(
-        page_of(dataset), {"f1_col": "Hauteur (m)", "f1_op": "lt", "f1_val": "1\u00a0000"}
-    ).content.decode()
-    assert "6 rows match." in html
-    # Plantation: 12/03/1998, 01/10/1975, 15/11/2010, 20/02/2001, 05/04/1990, 10/10/2005
-    html = client.get(
-        page_of(dataset), {"f1_col": "Plantation", "f1_op": "gte", "f1_val": "01/01/2000"}
-    ).content.decode()
-    assert "3 rows match." in html
-    html = client.get(
-        page_of(dataset), {"f1_col": "Plantation", "f1_op": "eq", "f1_val": "12/03/1998"}
-    ).content.decode()
-    assert "1 row matches." in html
+    french = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    assert count_line(french, dataset, "Hauteur (m)", "gte", "12,5") == "3 lignes correspondent."
+    assert count_line(french, dataset, "Hauteur (m)", "lt", "1\u00a0000") == (
+        "6 lignes correspondent."
+    )
+    assert count_line(french, dataset, "Plantation", "gte", "01/01/2000") == (
+        "3 lignes correspondent."
+    )
+    assert count_line(french, dataset, "Plantation", "eq", "12/03/1998") == ("1 ligne correspond.")
+
+
+def test_the_english_page_takes_values_as_it_shows_them(published):
+    """The English table shows 12 March 1998 as 03/12/1998 and a thousand as 1,000: typed
+    back as shown, they mean the same (the API alone would read 03/12/1998 as the 3rd of
+    December, and 1,000 as one, with a French decimal comma)."""
+    dataset, _resource = published
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert count_line(english, dataset, "Plantation", "eq", "03/12/1998") == "1 row matches."
+    assert count_line(english, dataset, "Plantation", "eq", "12/03/1998") == "0 rows match."
+    assert count_line(english, dataset, "Hauteur (m)", "lt", "1,000") == "6 rows match."
+    assert count_line(english, dataset, "Hauteur (m)", "gte", "1,000.5") == "0 rows match."
+    assert count_line(english, dataset, "Hauteur (m)", "gte", "12.5") == "3 rows match."
+    # What the API reads itself still works: ISO dates, a French decimal comma.
+    assert count_line(english, dataset, "Plantation", "gte", "2000-01-01") == "3 rows match."
+    assert count_line(english, dataset, "Hauteur (m)", "gte", "12,5") == "3 rows match."
+    # Text is never rewritten.
+    assert count_line(english, dataset, "Commune", "contains", "1,000") == "0 rows match."
 
 
 def test_a_refused_value_is_explained_in_plain_french(published):

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format, get_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -106,8 +107,11 @@ class Filters:
         return urlencode(pairs)
 
 
-def read_filters(get) -> Filters:
+def read_filters(get, spec: TableSpec) -> Filters:
+    """The table form's filters as records-API parameters; a value is read the way the page
+    writes it in the visitor's language (see `read_as_shown`)."""
     filters = Filters(q=get.get("q", "").strip()[:200], sort=get.get("sort", "").strip()[:200])
+    types = {c.name: c.type for c in spec.columns}
     for i in range(1, FILTER_ROWS + 1):
         col = get.get(f"f{i}_col", "").strip()
         op = get.get(f"f{i}_op", "eq").strip() or "eq"
@@ -119,6 +123,8 @@ def read_filters(get) -> Filters:
             val = "true"
         elif val == "":
             continue
+        elif op not in ("contains", "starts_with"):
+            val = read_as_shown(types.get(col), val)
         filters.params.setdefault(f"{col}__{op}", []).append(val)
     if filters.q:
         filters.params["q"] = [filters.q]
@@ -152,6 +158,36 @@ def format_number(value) -> str:
     if not isinstance(value, int | Decimal):
         return str(value)
     return number_format(value, use_l10n=True, force_grouping=abs(value) >= GROUPING_FROM)
+
+
+# A number grouped the English way (31,290.25): the API would read the comma as a French
+# decimal comma, so the page removes the grouping before.
+_GROUPED_WITH_COMMAS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+
+
+def read_as_shown(type_: str | None, value: str) -> str:
+    """A filter value typed the way the table shows it in the visitor's language, in the
+    API's own form: 06/01/2025 on the English page is 2025-06-01 (the API, like the
+    ingestion, reads dd/mm/yyyy) and 31,290.25 is 31290.25. Anything else is passed on
+    as typed: the API reads ISO dates and plain or French numbers itself, and refuses the
+    rest with its message."""
+    text = value.strip()
+    if type_ in ("integer", "number"):
+        grouped_in_english = (
+            get_format("THOUSAND_SEPARATOR") == "," and get_format("DECIMAL_SEPARATOR") == "."
+        )
+        if grouped_in_english and _GROUPED_WITH_COMMAS.fullmatch(text):
+            return text.replace(",", "")
+        return value
+    if type_ in ("date", "datetime"):
+        formats = "DATE_INPUT_FORMATS" if type_ == "date" else "DATETIME_INPUT_FORMATS"
+        for form in get_format(formats):
+            try:
+                moment = dt.datetime.strptime(text, form)
+            except ValueError:
+                continue
+            return moment.date().isoformat() if type_ == "date" else moment.isoformat()
+    return value
 
 
 def _as_date(value):

@@ -193,7 +193,7 @@ def dataset(request, slug):
         except NotFound:
             spec = None
         if spec is not None:
-            filters = explore.read_filters(request.GET)
+            filters = explore.read_filters(request.GET, spec)
             table = explore.preview(spec, filters, request.GET.get("cursor", "")[:2000])
             chart_request = explore.read_chart(request.GET)
             drawn, chart_error = explore.chart(spec, filters, chart_request)
@@ -262,7 +262,7 @@ def map_sample(request, slug, resource):
     spec = queries.table_spec_for(request.user, resource)
     if not spec.geolocated:
         raise BadRequest(_("No coordinates"), _("This resource has no coordinates to map."))
-    filters = explore.read_filters(request.GET)
+    filters = explore.read_filters(request.GET, spec)
     params = {k: v for k, v in filters.params.items() if k != "sort"}
     params["_lat__is_null"] = ["false"]
     query = exports.export_query(spec, from_params(params), "geojson")
@@ -291,7 +291,7 @@ def download(request, slug, resource, fmt):
         raise NotFound(_("Unknown export"), _("This dataset has no such download."))
     rid = str(resource)
     spec = queries.table_spec_for(request.user, rid)
-    filters = explore.read_filters(request.GET)
+    filters = explore.read_filters(request.GET, spec)
     query = from_params(filters.params)
     total, _estimate = execute.count(spec, query)
     if total is not None and total <= exports.background_threshold():
