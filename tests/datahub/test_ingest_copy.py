@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pyarrow as pa
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from metropole.datahub import services, storage
 
@@ -73,3 +73,23 @@ def test_binary_copy_stores_what_csv_stores(resource, publisher, settings):
     assert binary[1][1] == "" and binary[1][2] == -(2**63)
     assert binary[2][1] == "Œuvre « à » 😀" and binary[2][5] == date(9999, 12, 31)
     assert binary[3][1] == 'a,b;"c"\nd' and binary[3][6] == datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def test_an_encoding_error_in_the_writer_thread_cancels_the_copy(resource, publisher, settings):
+    """Batches are encoded in the writer's thread: an error there reaches the caller and
+    the COPY is cancelled, so the batch written before it is not kept either."""
+    settings.DATAHUB_COPY_FORMAT = "binary"
+    version = services._new_version(publisher, resource, __import__("io").BytesIO(b"x"), "x.csv")
+    storage.create_table(version, COLUMNS, geolocated=True)
+    names = storage.column_names(COLUMNS, True)
+    unencodable = _table(20).set_column(1, "c1", pa.array([[1]] * 4, pa.list_(pa.int64())))
+    with (
+        pytest.raises(TypeError, match="no binary COPY form"),
+        transaction.atomic(),
+        storage.Writer(version, names) as writer,
+    ):
+        writer.write(_table(1))
+        writer.write(unencodable)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {storage.table_ref(version)}")
+        assert cursor.fetchone()[0] == 0

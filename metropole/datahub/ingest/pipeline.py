@@ -42,7 +42,14 @@ from ..models import (
 from . import schema as table_schema
 from .errors import IngestError
 from .personal import SAMPLE_VALUES, PersonalScan
-from .readers import MAX_REPORTED, RestartCarefully, check_size, detect_format, open_reader
+from .readers import (
+    MAX_REPORTED,
+    RestartCarefully,
+    check_size,
+    detect_format,
+    open_reader,
+    read_ahead,
+)
 from .types import LAT_HEADER, LON_HEADER, ColumnInference, clean_strings, convert, normalise_header
 
 log = logging.getLogger(__name__)
@@ -434,7 +441,7 @@ def _spool(version, reader, inferences, spool_path, spool_schema, speculation=No
     rows_done = _RowsDone(version)
     pause = speculation.pause if speculation is not None else _no_copy_running
     with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_stream(sink, spool_schema) as spool:
-        for batch in reader.batches():
+        for batch in read_ahead(reader.batches()):
             cleaned = [clean_strings(column) for column in batch.columns]
             for inference, column in zip(inferences, cleaned, strict=True):
                 inference.feed(column)

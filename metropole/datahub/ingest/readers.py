@@ -15,7 +15,9 @@ import codecs
 import csv
 import json
 import os
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 from defusedxml.ElementTree import iterparse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from metropole.core.conf import setting
@@ -133,6 +136,49 @@ class Reader:
     @property
     def estimated_rows(self) -> int | None:
         return None
+
+
+def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """The same batches, read by a thread up to `depth` batches ahead of their use: Arrow
+    parses without holding the GIL, so the next batch is parsed while this one is worked
+    on. A reader's exception comes out where its batch would have; leaving the loop early
+    stops the thread. The thread speaks the caller's language (messages of errors)."""
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    language = translation.get_language()
+    end = object()
+
+    def hand(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        with translation.override(language):
+            try:
+                for batch in batches:
+                    if not hand(batch):
+                        return
+                hand(end)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+                hand(error)
+            finally:
+                batches.close()
+
+    thread = threading.Thread(target=produce, name="datahub-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := handoff.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # --- format detection ----------------------------------------------------------------
