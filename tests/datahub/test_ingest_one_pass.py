@@ -13,8 +13,10 @@ from metropole.datahub.models import VersionStatus
 
 @pytest.fixture(autouse=True)
 def _small_batches(monkeypatch):
-    # A few rows per batch, so that "later in the file" means later batches.
+    # A few rows per batch, so that "later in the file" means later batches; no guess
+    # from lines sampled across the file but where a test says so.
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 256)
+    monkeypatch.setattr(readers.CsvReader, "SAMPLES", 0)
 
 
 def _rows(head: str, lines: list[str]) -> bytes:
@@ -134,3 +136,47 @@ def test_reject_mode_stores_nothing_in_one_pass(make_dataset, publisher, load, s
     assert version.status == VersionStatus.FAILED
     assert version.report["error_count"] == 69  # populations 1051 … 1119
     assert not storage.table_exists(version)
+
+
+# Hours written 1655 for two thirds of the file, then 16:55 (as the accident file does).
+HOURS_CHANGE_LATE = _rows(
+    "num_acc;hrmn;commune",
+    [f"{n};{1000 + n};Lille" for n in range(1, 400)]
+    + [f"{n};{10 + n % 12}:{n % 60:02d};Roubaix" for n in range(400, 600)],
+)
+
+
+def test_a_sample_across_the_file_keeps_a_late_change_in_one_pass(
+    make_dataset, publisher, load, settings, monkeypatch
+):
+    """The lines sampled across the file show the later hours: the guess is text from
+    the first row, so no rewind and no second pass, however late the change."""
+    monkeypatch.setattr(pipeline.Speculation, "REWIND_ROWS", 10)
+    monkeypatch.setattr(pipeline.Speculation, "REWIND_SHARE", 0.0)
+    one, two = _load_both(make_dataset, publisher, load, settings, HOURS_CHANGE_LATE)
+    assert one.timings["passes"] == 2  # no sample: the change came too late
+
+    monkeypatch.setattr(readers.CsvReader, "SAMPLES", 16)
+    monkeypatch.setattr(readers.CsvReader, "SAMPLE_SPAN", 200)  # a few lines at each place
+    sampled, _two = _load_both(make_dataset, publisher, load, settings, HOURS_CHANGE_LATE)
+    assert sampled.timings["passes"] == 1
+    assert _stored(sampled) == _stored(two)
+    assert {c["name"]: c["type"] for c in sampled.columns}["hrmn"] == "string"
+    assert storage.read_rows(sampled, limit=1)[0]["hrmn"] == "1001"
+
+
+def test_a_misleading_sample_falls_back_to_the_second_pass(
+    make_dataset, publisher, load, settings, monkeypatch
+):
+    """A sampled line misread (here: made up) widens the guess beyond what the values
+    need; the guess does not hold at the end and the second pass writes the table."""
+    import pyarrow as pa
+
+    def misread(reader):  # code_insee;nom;population;surface: "x" as a population
+        yield [pa.array(["59001"]), pa.array(["Lille"]), pa.array(["x"]), pa.array(["1,5"])]
+
+    monkeypatch.setattr(readers.CsvReader, "samples", misread)
+    one, two = _load_both(make_dataset, publisher, load, settings, STABLE)
+    assert one.timings["passes"] == 2
+    assert _stored(one) == _stored(two)
+    assert {c["name"]: c["type"] for c in one.columns}["population"] == "integer"

@@ -354,7 +354,7 @@ def _load(version: ResourceVersion) -> None:
         # same values); else from the spool, as a second pass.
         write_started = time.perf_counter()
         timings["decide"] = round(write_started - decide_started, 3)
-        if speculation is not None and speculation.active:
+        if speculation is not None and speculation.active and speculation.holds(stored):
             written, next_id = speculation.finish(stored)
             report.extend(speculation.report)
             timings["passes"] = 1
@@ -620,6 +620,13 @@ class Speculation:
     previous ones allow, and written at once (on PostgreSQL the server's COPY runs while
     the next batch is parsed), so the file is read once and the write overlaps the read.
 
+    The guess starts from what a sample of lines from across the file says of each column
+    (`Reader.samples`: for a large CSV, 16 spans spread through it), so a file whose later
+    rows are written differently — the accident file's 2019–2020 hours "16:55" after
+    "1655" two thirds in — is still written in one pass. The sample can only widen a
+    guess (integer to number, anything to text), and `holds` checks the guess against
+    the types decided on every value at the end.
+
     A column with no value yet is left out of the table until its first value (PostgreSQL
     and SQLite add a nullable column without rewriting the table; the rows before hold
     NULL, as they would have). When a column's type changes later in the file (an
@@ -628,9 +635,7 @@ class Speculation:
     written again from the spool ("rewind"), when they are few (at most REWIND_ROWS, or
     REWIND_SHARE of the file's estimated rows). A later surprise, or more than
     MAX_REWINDS, and the guess is given up: the table is dropped and the classic second
-    pass writes from the spool — the same result, as late as without a guess. A guess
-    still active after the last batch holds: its types come from the rule that decides
-    the final ones (`_column_type`), applied to every value."""
+    pass writes from the spool — the same result, as late as without a guess."""
 
     MAX_REWINDS = 4
     REWIND_ROWS = 100_000
@@ -647,6 +652,7 @@ class Speculation:
             if decisions.get(name) != "removed"
         ]
         self.types: dict[str, str] = {}  # sql name -> type in the table
+        self.hints = self._sample(reader, headers)
         self.geo = None  # (lon sql name, lat sql name), "geometry" or None
         self.report = Report()
         self.writer = None
@@ -662,13 +668,31 @@ class Speculation:
         )
         self.reject = version.invalid_rows == InvalidRows.REJECT
 
+    @staticmethod
+    def _sample(reader, headers) -> list[ColumnInference]:
+        """What the lines sampled across the file allow each column to be."""
+        hints = [ColumnInference(h) for h in headers]
+        for columns in reader.samples():
+            for hint, column in zip(hints, columns, strict=True):
+                hint.feed(clean_strings(column))
+        return hints
+
     def _type_now(self, column, inference) -> str | None:
-        """The column's type so far; None while nothing gives it one (no value yet)."""
+        """The column's type so far, given the sample; None while nothing gives it one
+        (no value yet)."""
         name = column["name"]
         unset = name not in self.declared and name != self.reader.geometry_column
         if unset and not inference.non_empty:
             return None
+        hint = self.hints[int(column["sql_name"][1:]) - 1]
+        if unset and hint.non_empty:
+            inference = inference.combined(hint)
         return _column_type(name, inference, self.reader, self.declared, {})
+
+    def holds(self, stored) -> bool:
+        """Whether the table's types are the final ones (decided on every value): a
+        sample can make the guess wider than the values need (a line misread)."""
+        return all(self.types.get(c["sql_name"], c["type"]) == c["type"] for c in stored)
 
     def _layout(self, inferences):
         """The columns with a type so far (others have had no value), and the rows'

@@ -133,6 +133,11 @@ class Reader:
     def batches(self) -> Iterator[Batch]:
         raise NotImplementedError
 
+    def samples(self) -> Iterator[list[pa.Array]]:
+        """Text columns of a few rows from across the file, not only from its start (to
+        guess types early); none for formats that cannot be read from the middle."""
+        return iter(())
+
     @property
     def estimated_rows(self) -> int | None:
         return None
@@ -355,6 +360,49 @@ class CsvReader(Reader):
         if self._sample_chars == 0:
             return None
         return int(self._size / (self._sample_chars / self._sample_rows))
+
+    SAMPLES = 16  # places read across a large file
+    SAMPLE_SPAN = 256 << 10  # bytes read at each
+
+    def samples(self):
+        """The whole lines of SAMPLES spans spread evenly across a file larger than a few
+        batches. Only where a line end is a line end: not when a quoted value spans lines
+        (careful mode) nor in an encoding where a newline byte can be part of a character.
+        A line cut or misread here misleads nothing but a guess (Speculation checks its
+        types against the final ones)."""
+        ascii_newlines = self.encoding in ("utf-8", "utf-8-sig") or (
+            self.encoding.replace("_", "").replace("-", "").lower()
+            in ("cp1252", "latin1", "iso885915", "macroman", "ascii")
+        )
+        if self.careful or not ascii_newlines or self._size < 4 * CSV_BLOCK_BYTES:
+            return
+        names = [f"c{i}" for i in range(1, len(self.headers) + 1)]
+        encoding = "utf8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
+        options = {
+            "read_options": pacsv.ReadOptions(
+                column_names=names, encoding=encoding, use_threads=False
+            ),
+            "parse_options": pacsv.ParseOptions(
+                delimiter=self.delimiter, invalid_row_handler=lambda row: "skip"
+            ),
+            "convert_options": pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        }
+        with open(self.path, "rb") as handle:
+            for place in range(1, self.SAMPLES + 1):
+                handle.seek(self._size * place // (self.SAMPLES + 1))
+                span = handle.read(self.SAMPLE_SPAN)
+                start, end = span.find(b"\n") + 1, span.rfind(b"\n") + 1
+                if not 0 < start < end:
+                    continue
+                try:
+                    table = pacsv.read_csv(pa.BufferReader(span[start:end]), **options)
+                except pa.ArrowInvalid:  # a span that does not parse teaches nothing
+                    continue
+                yield [column.combine_chunks() for column in table.columns]
 
     def batches(self):
         self.structural_errors, self.structural_error_count = [], 0

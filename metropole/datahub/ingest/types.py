@@ -109,6 +109,15 @@ class ColumnInference:
             or pc.all(pc.match_substring_regex(present, pattern)).as_py()
         )
 
+    def combined(self, other: "ColumnInference") -> "ColumnInference":
+        """What the values seen by both allow."""
+        return ColumnInference(
+            self.name,
+            [family for family in self.candidates if family in other.candidates],
+            self.non_empty + other.non_empty,
+            self.french_numbers or other.french_numbers,
+        )
+
     def result(self) -> str:
         if self.non_empty == 0:
             return "string"
