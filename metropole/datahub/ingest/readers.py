@@ -172,7 +172,8 @@ def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
             except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
                 hand(error)
             finally:
-                batches.close()
+                if hasattr(batches, "close"):  # a generator: its own clean-up runs here
+                    batches.close()
 
     thread = threading.Thread(target=produce, name="datahub-read-ahead", daemon=True)
     thread.start()
