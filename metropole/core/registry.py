@@ -8,7 +8,7 @@ never imports a module itself. Decidim's component manifest is the model.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 NAV_PUBLIC = "public"  # the portal's main navigation
 NAV_ADMIN = "admin"  # a territory's administration area
@@ -51,6 +51,14 @@ class Statistic:
         if self.counted is not None and isinstance(value, int):
             return self.counted % {"n": value}
         return str(self.label)
+
+
+class Figure(NamedTuple):
+    """A statistic's value for one territory, as a page shows it."""
+
+    value: int | float
+    unit: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -129,14 +137,14 @@ class ModuleRegistry:
     def statistics(self) -> list[Statistic]:
         return [s for m in self for s in m.statistics]
 
-    def figures(self, territory, *, headline_only: bool = False) -> list[tuple[Any, str]]:
-        """(value, label) of the statistics for `territory`, each label in the form its value
-        asks for ("1 commune sur la plateforme")."""
+    def figures(self, territory, *, headline_only: bool = False) -> list["Figure"]:
+        """The statistics for `territory` as shown: each label in the form its value asks for
+        ("1 commune sur la plateforme"), with its unit ("12,5 % taux d'absence")."""
         figures = []
         for statistic in self.statistics():
             if statistic.headline or not headline_only:
                 value = statistic.compute(territory)
-                figures.append((value, statistic.label_for(value)))
+                figures.append(Figure(value, statistic.unit, statistic.label_for(value)))
         return figures
 
     def periodic_jobs(self) -> dict[str, PeriodicJob]:

@@ -473,6 +473,12 @@ def test_home_page_says_fixed_reports_with_the_right_plural(submit, client, make
     client.force_login(make_member("admin-mel@example.org", lille, Role.ADMIN))
     overview = client.get(f"/administration/{lille.slug}/", HTTP_ACCEPT_LANGUAGE="fr")
     assert '1</span> <span class="stat__label">signalement résolu<' in overview.content.decode()
+    # A rate says its unit: it read "100,0 auteurs satisfaits".
+    Report.objects.filter(pk=first.pk).update(satisfied=True)
+    overview = client.get(f"/administration/{lille.slug}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert '100,0&nbsp;%</span> <span class="stat__label">auteurs satisfaits<' in (
+        overview.content.decode()
+    )
     client.logout()
     Report.objects.filter(pk=second.pk).update(status=Status.FIXED)
     assert figure("fr") == [("2", "signalements résolus")]
