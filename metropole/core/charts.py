@@ -14,6 +14,7 @@ stylesheet may override through the `chart-*` classes. Series differ by dash pat
 marker as well as colour, so they stay distinguishable in grey or for colour-blind readers.
 """
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import count
@@ -137,6 +138,29 @@ def _truncate(label: str, length: int = 30) -> str:
     return label if len(label) <= length else label[: length - 1] + "…"
 
 
+LABEL_CHARS = 30  # a bar label's line, in the LABEL_WIDTH before the bars
+
+
+def _bar_label(label: str, x: float, y: int) -> str:
+    """A bar's label, right-aligned before the bar at `y`: one line, or two cut at a word
+    when it is long (one line cut short made the branches of a plan, "A1 Une métropole
+    résolument performante…", "A2 Une métropole résolument citoyenne…", read alike), the
+    rest shortened with "…"; the whole label is the tooltip."""
+    if len(label) <= LABEL_CHARS:
+        return (
+            f'<text class="chart-label" x="{x}" y="{y + BAR_HEIGHT * 0.7:.1f}" '
+            f'text-anchor="end" fill="#1a1a1a">{escape(label)}</text>'
+        )
+    first, *rest = textwrap.wrap(label, LABEL_CHARS) or [label]
+    second = _truncate(" ".join(rest), LABEL_CHARS)
+    return (
+        f'<text class="chart-label" x="{x}" y="{y + 9}" text-anchor="end" fill="#1a1a1a">'
+        f"<title>{escape(label)}</title>"
+        f'<tspan x="{x}">{escape(_truncate(first, LABEL_CHARS))}</tspan>'
+        f'<tspan x="{x}" dy="14">{escape(second)}</tspan></text>'
+    )
+
+
 def _bar_svg(chart: Chart, max_value=None) -> SafeString:
     values = chart.series[0].values
     present = [v for v in values if v is not None]
@@ -150,10 +174,7 @@ def _bar_svg(chart: Chart, max_value=None) -> SafeString:
     for i, (label, value) in enumerate(zip(chart.categories, values, strict=True)):
         y = BAR_GAP + i * (BAR_HEIGHT + BAR_GAP)
         text_y = y + BAR_HEIGHT * 0.7
-        parts.append(
-            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{text_y:.1f}" '
-            f'text-anchor="end" fill="#1a1a1a">{escape(_truncate(label))}</text>'
-        )
+        parts.append(_bar_label(label, LABEL_WIDTH - 8, y))
         if value is None:
             parts.append(
                 f'<text class="chart-value" x="{zero_x + 6:.1f}" y="{text_y:.1f}" '

@@ -66,3 +66,18 @@ def test_a_chart_without_figures_says_so():
     with translation.override("en"):
         html = render_to_string("core/_chart.html", {"chart": bar_chart("Empty", [("A", None)])})
     assert "No figures yet." in html and "<svg" not in html.split("</figcaption>")[1]
+
+
+def test_a_long_bar_label_goes_on_two_lines_with_the_whole_label_as_tooltip():
+    """One line cut at 30 characters made a plan's branches read alike."""
+    branches = [
+        "A1 Une métropole résolument performante et résiliente",
+        "A2 Une métropole résolument citoyenne et créative pour impulser des changements",
+    ]
+    svg = parse(bar_chart("Progress", [(b, 50) for b in branches] + [("Court", 10)]))
+    labels = [t for t in svg.iter(f"{SVG}text") if t.get("class") == "chart-label"]
+    lines = [[span.text for span in label.iter(f"{SVG}tspan")] for label in labels]
+    assert lines[0] == ["A1 Une métropole résolument", "performante et résiliente"]
+    assert lines[1] == ["A2 Une métropole résolument", "citoyenne et créative pour im…"]
+    assert [label.find(f"{SVG}title").text for label in labels[:2]] == branches
+    assert labels[2].text == "Court" and not lines[2]
