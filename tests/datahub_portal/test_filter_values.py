@@ -71,3 +71,12 @@ def test_a_refused_value_is_explained_in_plain_french(published):
         .content.decode()
     )
     assert "n&#x27;est pas un nombre (colonne" in html
+
+
+def test_the_form_shows_how_to_write_dates_and_numbers(published):
+    dataset, _resource = published
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get(page_of(dataset)).content.decode()
+    assert "as the table shows them, for example 06/01/2025 or 31,290.25." in english
+    assert 'name="f1_val" value="" aria-describedby="filter-value-help"' in english
+    french = Client(HTTP_ACCEPT_LANGUAGE="fr").get(page_of(dataset)).content.decode()
+    assert "par exemple 01/06/2025 ou 31\u00a0290,25." in french

@@ -190,6 +190,12 @@ def read_as_shown(type_: str | None, value: str) -> str:
     return value
 
 
+def value_examples() -> dict[str, str]:
+    """A date and a number as the table writes them in the visitor's language (the filter
+    form's help: 01/06/2025 and 31 290,25 in French)."""
+    return {"date": format_value("date", dt.date(2025, 6, 1)), "number": format_number(31290.25)}
+
+
 def _as_date(value):
     if isinstance(value, dt.datetime):
         return value.date()

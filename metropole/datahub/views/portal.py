@@ -223,6 +223,7 @@ def dataset(request, slug):
                         if c.type in ("integer", "number", "date", "datetime")
                     ],
                     "filters": filters,
+                    "value_examples": explore.value_examples(),
                     "table": table,
                     "first_page_url": "?" + urlencode([*keep, *keep_chart]) + "#table"
                     if request.GET.get("cursor")
