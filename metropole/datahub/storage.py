@@ -263,10 +263,13 @@ class Writer:
         return failure
 
     def pause(self, *exc) -> None:
-        """End the running COPYs (the connection is needed for something else)."""
+        """End the running COPYs (the connection is needed for something else). With `exc`
+        (an exception on its way, as `__exit__` gets it) they are cancelled, and an error
+        met while ending them is logged, not raised over it."""
+        given = exc or (None, None, None)
         failure = self._drain()
         copies, self._copies = self._copies, []
-        exc = exc or (None, None, None)
+        exc = given
         if failure is not None and exc[0] is None:
             exc = (type(failure), failure, failure.__traceback__)  # the COPYs are cancelled
         for copy, copy_context, cursor_context, own in copies:
@@ -282,8 +285,10 @@ class Writer:
             finally:
                 if own is not None:
                     own.close()
-        if failure is not None:
+        if failure is not None and given[0] is None:
             raise failure
+        if failure is not None:
+            log.warning("ending a COPY after %r also failed: %r", given[1], failure)
 
     def __exit__(self, *exc):
         self.pause(*exc)

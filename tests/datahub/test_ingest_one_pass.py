@@ -180,3 +180,23 @@ def test_a_misleading_sample_falls_back_to_the_second_pass(
     assert one.timings["passes"] == 2
     assert _stored(one) == _stored(two)
     assert {c["name"]: c["type"] for c in one.columns}["population"] == "integer"
+
+
+@pytest.mark.parametrize("single", [True, False])
+def test_a_reader_error_after_rows_were_written_fails_the_load_cleanly(
+    single, make_dataset, publisher, load, settings, monkeypatch
+):
+    """A byte that is not UTF-8 past the first megabyte (the encoding is detected on it):
+    the one-pass write has already sent rows. The COPY is cancelled, the version fails with
+    the reader's message and its table is dropped."""
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64 << 10)
+    settings.DATAHUB_SINGLE_PASS = single
+    dataset = make_dataset(invalid_rows="skip")
+    resource = services.add_resource(publisher, dataset, title="Fichier")
+    lines = [f"59{n % 1000:03d};Commune {n};{1000 + n};{n},5" for n in range(50_000)]
+    content = _rows("code_insee;nom;population;surface", lines) + b"59999;Li\xe8ge;1;1,5\n"
+    assert len(content) > readers.SAMPLE_BYTES
+    version = load(resource, content)
+    assert version.status == VersionStatus.FAILED
+    assert version.report["errors"][0]["code"] == "encoding-error"
+    assert not storage.table_exists(version)

@@ -51,6 +51,8 @@ def test_the_english_page_takes_values_as_it_shows_them(published):
     # What the API reads itself still works: ISO dates, a French decimal comma.
     assert count_line(english, dataset, "Plantation", "gte", "2000-01-01") == "3 rows match."
     assert count_line(english, dataset, "Hauteur (m)", "gte", "12,5") == "3 rows match."
+    # An `in` list is the API's own (a comma separates its values): 10 or 200.
+    assert count_line(english, dataset, "Hauteur (m)", "in", "10,200") == "1 row matches."
     # Text is never rewritten.
     assert count_line(english, dataset, "Commune", "contains", "1,000") == "0 rows match."
 

@@ -161,9 +161,10 @@ class _RowsDone:
         table = ResourceVersion._meta.db_table
         self.sql = f'UPDATE "{table}" SET rows_done = %s WHERE id = %s'
 
-    def record(self, rows_done: int, pause) -> None:
+    def record(self, rows_done: int, pause, last: bool = False) -> None:
+        """Record `rows_done` if it is time to (always when it is the `last` one)."""
         now = time.monotonic()
-        if now - self.last < self.EVERY_SECONDS:
+        if now - self.last < self.EVERY_SECONDS and not last:
             return
         self.last = now
         if self.own is not None:
@@ -176,6 +177,13 @@ class _RowsDone:
         if self.own is not None:
             self.own.close()
             self.own = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
 
 def load_version(version_id: int) -> ResourceVersion:
@@ -396,6 +404,15 @@ def _load(version: ResourceVersion) -> None:
                 _("No row of the file is valid: see the report."),
                 code="rejected",
             ).with_report(report.as_dict(phase="done"))
+    except BaseException:
+        # The one-pass write may be midway (a reader's error past the first rows): its COPY
+        # is ended before the version is marked failed on the same connection.
+        if speculation is not None:
+            try:
+                speculation.abandon()
+            except Exception:  # noqa: BLE001 - the load's own error is the one to report
+                log.exception("could not end the one-pass write of version %s", version.pk)
+        raise
     finally:
         os.unlink(spool_path)
 
@@ -438,9 +455,12 @@ def _spool(version, reader, inferences, spool_path, spool_schema, speculation=No
     rows read."""
     total = 0
     _progress(version, rows_total=reader.estimated_rows, rows_done=0, report={"phase": "reading"})
-    rows_done = _RowsDone(version)
     pause = speculation.pause if speculation is not None else _no_copy_running
-    with pa.OSFile(spool_path, "wb") as sink, pa.ipc.new_stream(sink, spool_schema) as spool:
+    with (
+        _RowsDone(version) as rows_done,
+        pa.OSFile(spool_path, "wb") as sink,
+        pa.ipc.new_stream(sink, spool_schema) as spool,
+    ):
         for batch in read_ahead(reader.batches()):
             cleaned = [clean_strings(column) for column in batch.columns]
             for inference, column in zip(inferences, cleaned, strict=True):
@@ -462,7 +482,7 @@ def _spool(version, reader, inferences, spool_path, spool_schema, speculation=No
             if speculation is not None:
                 speculation.write(cleaned, batch, inferences)
             rows_done.record(total, pause)
-    rows_done.close()
+        rows_done.record(total, pause, last=True)
     pause()
     return total
 
@@ -592,8 +612,7 @@ def _second_pass(
     if geolocated:
         geo = ("columns", lon["sql_name"], lat["sql_name"]) if not geometry_column else None
     written = 0
-    rows_done = _RowsDone(version)
-    with pa.OSFile(spool_path, "rb") as source:  # read, not mapped: RSS stays flat
+    with _RowsDone(version) as rows_done, pa.OSFile(spool_path, "rb") as source:
         atomic = transaction.atomic() if not storage.is_postgresql() else _nullcontext()
         names = storage.column_names(stored, geolocated)
         with atomic, storage.Writer(version, names, connections=write_connections()) as writer:
@@ -611,7 +630,6 @@ def _second_pass(
                 next_id += table.num_rows
                 written += table.num_rows
                 rows_done.record(written, writer.pause)
-    rows_done.close()
     return written, next_id
 
 

@@ -180,7 +180,10 @@ def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
     try:
         while (item := handoff.get()) is not end:
             if isinstance(item, BaseException):
-                raise item
+                try:
+                    raise item
+                finally:
+                    item = None  # no cycle frame -> exception -> frame: the batch is freed
             yield item
     finally:
         stop.set()

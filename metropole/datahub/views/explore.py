@@ -47,6 +47,8 @@ OPERATORS = (
     ("lte", gettext_lazy("is at most")),
     ("is_null", gettext_lazy("is empty")),
 )
+# The operators whose value the page reads as the table shows it (`read_as_shown`).
+COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte")
 AGGREGATES = (
     ("count", gettext_lazy("Number of rows")),
     ("sum", gettext_lazy("Sum")),
@@ -123,7 +125,7 @@ def read_filters(get, spec: TableSpec) -> Filters:
             val = "true"
         elif val == "":
             continue
-        elif op not in ("contains", "starts_with"):
+        elif op in COMPARISONS:  # not `in` (the API splits its list at commas) nor text
             val = read_as_shown(types.get(col), val)
         filters.params.setdefault(f"{col}__{op}", []).append(val)
     if filters.q:
