@@ -67,12 +67,11 @@ manifest = registry.register(
         ],
         permissions=["catalogue.manage_services", "catalogue.manage_competences"],
         statistics=[
-            Statistic(
+            Statistic.count(
                 "services",
-                _("services online"),
+                ngettext_lazy("service online", "services online", "n"),
                 _services_count,
                 headline=True,
-                counted=ngettext_lazy("service online", "services online", "n"),
             )
         ],
         exports=[

@@ -140,19 +140,17 @@ manifest = registry.register(
         ],
         statistics=[
             Statistic("population", _("inhabitants"), _population, headline=True),
-            Statistic(
+            Statistic.count(
                 "communes",
-                _("communes"),
+                npgettext_lazy("figure", "commune", "communes", "n"),
                 _commune_count,
                 headline=True,
-                counted=npgettext_lazy("figure", "commune", "communes", "n"),
             ),
-            Statistic(
+            Statistic.count(
                 "joined_communes",
-                _("communes on the platform"),
+                ngettext_lazy("commune on the platform", "communes on the platform", "n"),
                 _joined_count,
                 headline=True,
-                counted=ngettext_lazy("commune on the platform", "communes on the platform", "n"),
             ),
             Statistic("members", _("people with a role"), _member_count),
         ],

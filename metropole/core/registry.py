@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from django.utils.functional import lazy
+
 NAV_PUBLIC = "public"  # the portal's main navigation
 NAV_ADMIN = "admin"  # a territory's administration area
 NAV_ACCOUNT = "account"  # "my account"
@@ -45,6 +47,14 @@ class Statistic:
     # The label's singular and plural, for a count: ngettext_lazy("report fixed",
     # "reports fixed", "n"), so that the home page says "1 signalement résolu".
     counted: Any = None
+
+    @classmethod
+    def count(cls, key: str, counted, compute, **options) -> "Statistic":
+        """A statistic that counts things, named once with its singular and plural
+        (`ngettext_lazy("report fixed", "reports fixed", "n")`): its label, for the
+        dashboards, is the plural form."""
+        label = lazy(lambda: str(counted % {"n": 2}), str)()
+        return cls(key, label, compute, counted=counted, **options)
 
     def label_for(self, value) -> str:
         """The label that goes with `value` (its plural form when the figure is a count)."""

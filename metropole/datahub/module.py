@@ -147,12 +147,11 @@ manifest = registry.register(
             "datahub.view_partner_space",
         ],
         statistics=[
-            Statistic(
+            Statistic.count(
                 "datasets",
-                _("published datasets"),
+                ngettext_lazy("published dataset", "published datasets", "n"),
                 _dataset_count,
                 headline=True,
-                counted=ngettext_lazy("published dataset", "published datasets", "n"),
             ),
             Statistic("rows", _("rows of open data"), _row_count),
         ],

@@ -203,12 +203,11 @@ manifest = registry.register(
             "participation.edit_comment",
         ],
         statistics=[
-            Statistic(
+            Statistic.count(
                 "participation_processes",
-                _("participatory processes"),
+                ngettext_lazy("participatory process", "participatory processes", "n"),
                 _process_count,
                 headline=True,
-                counted=ngettext_lazy("participatory process", "participatory processes", "n"),
             ),
             Statistic("participants", _("participants"), _figure("participants")),
             Statistic("participation_contributions", _("contributions"), _figure("contributions")),

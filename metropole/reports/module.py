@@ -123,12 +123,11 @@ manifest = registry.register(
         statistics=[
             Statistic("reports_received", _("reports received"), _received),
             Statistic("reports_open", _("reports open"), _open),
-            Statistic(
+            Statistic.count(
                 "reports_fixed",
-                _("reports fixed"),
+                ngettext_lazy("report fixed", "reports fixed", "n"),
                 _fixed,
                 headline=True,
-                counted=ngettext_lazy("report fixed", "reports fixed", "n"),
             ),
             Statistic("reports_satisfaction", _("reporters satisfied"), _satisfaction, unit="%"),
         ],
