@@ -133,6 +133,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file too, not SQLite's in-memory database: with that one, the live server of
+    # the browser tests shares the test thread's single connection between its request threads,
+    # and two requests at once (a map page fetching its layers) corrupt each other's queries.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-metropole.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
