@@ -16,7 +16,10 @@ In a throwaway database on the PostgreSQL server (default 127.0.0.1:5439):
    reference has none): btrees and the point index before the swap, the full-text index after
    it (the background task runs inline here; docs/adr/0012);
 4. steps 2 and 3 alternate for --rounds rounds and the best of each is kept (the machine is
-   shared); rows/s of both, the ratio (target ≥ 50 %), the peak RSS of our loading process.
+   shared); rows/s of both, the ratio (target ≥ 50 %), the peak RSS of our loading process;
+5. where the time went: the stages of our load, and the CPU seconds (user and kernel) of our
+   loading process and of the PostgreSQL server during it and during the raw COPY (read in
+   /proc, so only when the server runs on this machine).
 
     .venv/bin/python bench/datahub_ingest.py [--rows N] [--rounds 2] [--indexes] [--keep]
         [--declare-text long,voie,hrmn,pr,pr1]
@@ -50,6 +53,50 @@ SCHEMA = {
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
+
+
+def server_cpu_seconds(conn) -> tuple[float, float] | None:
+    """CPU seconds (user, kernel) the PostgreSQL server of `conn` has used so far: its
+    postmaster, its live processes, and those that ended (the postmaster's `cutime` and
+    `cstime`, which a process that ends between two readings moves to). None when the server
+    is not on this machine."""
+    backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        postmaster = _proc_stat(backend)["ppid"]
+        if Path(f"/proc/{postmaster}/comm").read_text().strip() != "postgres":
+            return None
+        main = _proc_stat(postmaster)
+        user, kernel = main["utime"] + main["cutime"], main["stime"] + main["cstime"]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = _proc_stat(int(entry.name))
+                except OSError:  # ended meanwhile: already in the postmaster's cutime
+                    continue
+                if stat["ppid"] == postmaster:
+                    user, kernel = user + stat["utime"], kernel + stat["stime"]
+    except (OSError, ValueError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, kernel / tick
+
+
+def _proc_stat(pid: int) -> dict:
+    # The command name may hold spaces: the fields start after its closing parenthesis.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return {
+        "ppid": int(fields[1]),
+        **{
+            name: int(fields[i])
+            for name, i in (("utime", 11), ("stime", 12), ("cutime", 13), ("cstime", 14))
+        },
+    }
+
+
+def cpu_spent(before, after) -> dict | None:
+    if before is None or after is None:
+        return None
+    return {"user": after[0] - before[0], "kernel": after[1] - before[1]}
 
 
 def archive_path() -> Path:
@@ -107,15 +154,17 @@ def raw_copy(dsn: str, path: Path) -> tuple[int, float]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS raw_copy")
         conn.execute("CREATE TABLE raw_copy (" + ", ".join(f'"{c}" TEXT' for c in columns) + ")")
+        server_before = server_cpu_seconds(conn)
         started = time.perf_counter()
         sql = "COPY raw_copy FROM STDIN (FORMAT csv, HEADER true)"
         with conn.cursor() as cursor, open(path, "rb") as handle, cursor.copy(sql) as copy:
             while chunk := handle.read(1 << 20):
                 copy.write(chunk)
         elapsed = time.perf_counter() - started
+        server = cpu_spent(server_before, server_cpu_seconds(conn))
         rows = conn.execute("SELECT count(*) FROM raw_copy").fetchone()[0]
         conn.execute("DROP TABLE raw_copy")
-    return rows, elapsed
+    return {"rows": rows, "seconds": elapsed, "server_cpu": server}
 
 
 CHILD = r"""
@@ -154,16 +203,24 @@ version = ResourceVersion.objects.create(resource=resource, number=1,
                                          file=os.path.relpath(target, private_storage.location),
                                          original_name="accidents.csv", invalid_rows="skip",
                                          size=os.path.getsize(source))
+from datahub_ingest import cpu_spent, server_cpu_seconds
+connection.ensure_connection()
+cpu_of = lambda: server_cpu_seconds(connection.connection)
+ours_before, server_before = rusage.getrusage(rusage.RUSAGE_SELF), cpu_of()
 started = time.perf_counter()
 load_version(version.pk)
 elapsed = time.perf_counter() - started
+server_after, ours_after = cpu_of(), rusage.getrusage(rusage.RUSAGE_SELF)
 version.refresh_from_db()
 print(json.dumps({
     "status": version.status, "error": version.error_detail, "rows": version.row_count,
     "invalid_rows": version.invalid_row_count, "elapsed": elapsed, "timings": version.timings,
     "columns": [[c["name"], c["type"]] for c in version.columns],
     "errors": version.report.get("errors_by_code"),
-    "peak_rss_mb": rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb": ours_after.ru_maxrss / 1024,
+    "ours_cpu": {"user": ours_after.ru_utime - ours_before.ru_utime,
+                 "kernel": ours_after.ru_stime - ours_before.ru_stime},
+    "server_cpu": cpu_spent(server_before, server_after),
 }))
 """
 
@@ -183,7 +240,7 @@ def ours(
         "BENCH_SCHEMA": json.dumps(schema),
         "BENCH_ROUND": str(round_),
         "BENCH_INDEXES": "1" if indexes else "0",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")]),
     }
     out = subprocess.run(
         [sys.executable, "-c", CHILD], env=env, cwd=ROOT, capture_output=True, text=True
@@ -213,7 +270,7 @@ def run(
         for round_ in range(1, rounds + 1):
             log(f"round {round_}: raw COPY of {size / 1e6:.0f} MB…")
             raws.append(raw_copy(dsn, path))
-            log(f"  {raws[-1][0]} rows in {raws[-1][1]:.1f} s; our pipeline…")
+            log(f"  {raws[-1]['rows']} rows in {raws[-1]['seconds']:.1f} s; our pipeline…")
             schema = {
                 "fields": [
                     *SCHEMA["fields"],
@@ -227,16 +284,17 @@ def run(
             result["ours_seconds"] = t["total"] - t.get("index", 0)
             log(f"  {result['rows']} rows in {result['ours_seconds']:.1f} s ({t})")
             runs.append(result)
-        raw_rows, raw_seconds = min(raws, key=lambda r: r[1])
+        raw = min(raws, key=lambda r: r["seconds"])
         result = min(runs, key=lambda r: r["ours_seconds"])
         result.update(
             file_mb=round(size / 1e6),
-            raw_rows=raw_rows,
-            raw_seconds=raw_seconds,
-            raw_rows_per_s=raw_rows / raw_seconds,
+            raw_rows=raw["rows"],
+            raw_seconds=raw["seconds"],
+            raw_server_cpu=raw["server_cpu"],
+            raw_rows_per_s=raw["rows"] / raw["seconds"],
             ours_rows_per_s=(result["rows"] + result["invalid_rows"]) / result["ours_seconds"],
             rounds=rounds,
-            all_raw=[round(r[1], 1) for r in raws],
+            all_raw=[round(r["seconds"], 1) for r in raws],
             all_ours=[round(r["ours_seconds"], 1) for r in runs],
             peak_rss_mb=max(r["peak_rss_mb"] for r in runs),
             index_seconds=runs[-1]["timings"].get("index") if indexes else None,
@@ -296,9 +354,30 @@ def report(result: dict) -> str:
         f"{fmt_int(result['invalid_rows'])} ({result['errors']}). "
         f"Peak RSS of the loading process: {result['peak_rss_mb']:.0f} MB.",
         "",
+        cpu_report(result),
+        "",
         "Inferred types: " + ", ".join(f"{name} {type_}" for name, type_ in result["columns"]),
     ]
     return "\n".join(lines)
+
+
+def cpu_report(result: dict) -> str:
+    """Where the best runs' time went, in CPU seconds: what profiling the load starts from."""
+
+    def spent(cpu):
+        user, kernel = cpu["user"], cpu["kernel"]
+        return f"{user + kernel:.1f} s (user {user:.1f}, kernel {kernel:.1f})"
+
+    ours = (
+        f"CPU during our best load ({result['ours_seconds']:.1f} s): "
+        f"our process {spent(result['ours_cpu'])}"
+    )
+    if result["server_cpu"] is None:
+        return ours + "; the server's not measured (it is not on this machine)."
+    return (
+        f"{ours}, the PostgreSQL server {spent(result['server_cpu'])}. During the best raw COPY "
+        f"({result['raw_seconds']:.1f} s): the server {spent(result['raw_server_cpu'])}."
+    )
 
 
 def main():
