@@ -187,6 +187,7 @@ OIDC_PROVIDERS = {
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "metropole" / "locale"]
+FORMAT_MODULE_PATH = ["metropole.formats"]  # English dates day first: metropole/formats/en
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -38,13 +38,15 @@ def test_the_french_page_takes_french_numbers_and_dates(published):
 
 
 def test_the_english_page_takes_values_as_it_shows_them(published):
-    """The English table shows 12 March 1998 as 03/12/1998 and a thousand as 1,000: typed
-    back as shown, they mean the same (the API alone would read 03/12/1998 as the 3rd of
-    December, and 1,000 as one, with a French decimal comma)."""
+    """The English table shows 12 March 1998 as 12/03/1998 (day first, as British English
+    and the API write it: metropole/formats/en) and a thousand as 1,000: typed back as shown,
+    they mean the same (the API alone would read 1,000 as one, with a French decimal comma)."""
     dataset, _resource = published
     english = Client(HTTP_ACCEPT_LANGUAGE="en")
-    assert count_line(english, dataset, "Plantation", "eq", "03/12/1998") == "1 row matches."
-    assert count_line(english, dataset, "Plantation", "eq", "12/03/1998") == "0 rows match."
+    page = english.get(dataset.get_absolute_url()).content.decode()
+    assert "<td>12/03/1998</td>" in page and "03/12/1998" not in page
+    assert count_line(english, dataset, "Plantation", "eq", "12/03/1998") == "1 row matches."
+    assert count_line(english, dataset, "Plantation", "eq", "03/12/1998") == "0 rows match."
     assert count_line(english, dataset, "Hauteur (m)", "lt", "1,000") == "6 rows match."
     assert count_line(english, dataset, "Hauteur (m)", "gte", "1,000.5") == "0 rows match."
     assert count_line(english, dataset, "Hauteur (m)", "gte", "12.5") == "3 rows match."
@@ -78,7 +80,7 @@ def test_a_refused_value_is_explained_in_plain_french(published):
 def test_the_form_shows_how_to_write_dates_and_numbers(published):
     dataset, _resource = published
     english = Client(HTTP_ACCEPT_LANGUAGE="en").get(page_of(dataset)).content.decode()
-    assert "as the table shows them, for example 06/01/2025 or 31,290.25." in english
+    assert "as the table shows them, for example 01/06/2025 or 31,290.25." in english
     assert 'name="f1_val" value="" aria-describedby="filter-value-help"' in english
     french = Client(HTTP_ACCEPT_LANGUAGE="fr").get(page_of(dataset)).content.decode()
     assert "par exemple 01/06/2025 ou 31\u00a0290,25." in french

@@ -42,8 +42,9 @@ def test_dates_and_times_in_the_languages_short_format():
         assert (
             explore.format_value("datetime", "2025-06-01T08:30:15+00:00") == "01/06/2025 10:30:15"
         )
-    with translation.override("en"):
-        assert explore.format_value("date", "2025-06-01") == "06/01/2025"
+    with translation.override("en"):  # day first too (metropole/formats/en)
+        assert explore.format_value("date", "2025-06-01") == "01/06/2025"
+        assert explore.format_value("datetime", "2025-06-01T08:30:00+00:00") == "01/06/2025 10:30"
 
 
 def test_the_dataset_page_shows_uploaded_french_numbers_exactly(make_dataset, publisher, load, db):

@@ -169,10 +169,10 @@ _GROUPED_WITH_COMMAS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 
 def read_as_shown(type_: str | None, value: str) -> str:
     """A filter value typed the way the table shows it in the visitor's language, in the
-    API's own form: 06/01/2025 on the English page is 2025-06-01 (the API, like the
-    ingestion, reads dd/mm/yyyy) and 31,290.25 is 31290.25. Anything else is passed on
-    as typed: the API reads ISO dates and plain or French numbers itself, and refuses the
-    rest with its message."""
+    API's own form: 31,290.25 on the English page is 31290.25, and a date is read with the
+    language's input formats (day first in both languages, as the API reads it). Anything
+    else is passed on as typed: the API reads ISO dates and plain or French numbers itself,
+    and refuses the rest with its message."""
     text = value.strip()
     if type_ in ("integer", "number"):
         grouped_in_english = (

@@ -1,0 +1,1 @@
+"""Date and number formats that replace Django's for a language (settings.FORMAT_MODULE_PATH)."""
