@@ -146,7 +146,7 @@ def build_csv(destination: Path, limit: int | None) -> int:
     return rows
 
 
-def raw_copy(dsn: str, path: Path) -> tuple[int, float]:
+def raw_copy(dsn: str, path: Path) -> dict:
     import psycopg
 
     with open(path, encoding="utf-8") as handle:
