@@ -137,6 +137,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the browser tests shares the test thread's single connection between its request threads,
     # and two requests at once (a map page fetching its layers) corrupt each other's queries.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-metropole.sqlite3")}
+    # SQLite creates its files, not their directory: `make test` on a fresh clone has no var/.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
