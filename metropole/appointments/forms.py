@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from metropole.core.forms import BrowserDateInput
+
 
 class BookingForm(forms.Form):
     """Who the appointment is for, and how to reach them: the confirmation and the reminder
@@ -108,10 +110,8 @@ class AbsenceForm(forms.Form):
 
 
 class ClosureForm(forms.Form):
-    first_day = forms.DateField(
-        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    last_day = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    first_day = forms.DateField(label=_("First day"), widget=BrowserDateInput())
+    last_day = forms.DateField(label=_("Last day"), widget=BrowserDateInput())
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 

@@ -9,6 +9,17 @@ from .colours import DEFAULT_ACCENT, DEFAULT_PRIMARY
 from .models import OrganisationKind, Role, Territory, TerritoryKind, User
 
 
+class BrowserDateInput(forms.DateInput):
+    """The browser's date picker (<input type="date">). Its value is always written
+    2025-06-01, whatever the page's language: with the language's own format (01/06/2025),
+    the browser would show an empty field and saving the form would erase the date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class CommuneChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name
@@ -136,9 +147,7 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text=_("E.g. the name of the program that will use it."),
     )
-    expires_at = forms.DateField(
-        label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expires_at = forms.DateField(label=_("Expires on"), required=False, widget=BrowserDateInput())
 
 
 class GrantRoleForm(forms.Form):

@@ -5,6 +5,7 @@ back on the field they name."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from metropole.core.forms import BrowserDateInput
 from metropole.core.models import Organisation, Territory
 
 from .models import Access, InvalidRows, ResourceKind
@@ -44,12 +45,12 @@ class DatasetForm(forms.Form):
     temporal_start = forms.DateField(
         label=_("Data covers from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=BrowserDateInput(),
     )
     temporal_end = forms.DateField(
         label=_("Data covers until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=BrowserDateInput(),
     )
     contact_name = forms.CharField(label=_("Contact point"), max_length=200, required=False)
     contact_email = forms.CharField(label=_("Contact e-mail"), max_length=254, required=False)

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from metropole.core.forms import BrowserDateInput
 from metropole.core.models import Organisation, Territory
 
 from . import collectors
@@ -19,7 +20,7 @@ from .models import (
     ValueType,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = BrowserDateInput()
 
 
 class PlanForm(forms.Form):
