@@ -58,8 +58,9 @@ def log(message):
 def server_cpu_seconds(conn) -> tuple[float, float] | None:
     """CPU seconds (user, kernel) the PostgreSQL server of `conn` has used so far: its
     postmaster, its live processes, and those that ended (the postmaster's `cutime` and
-    `cstime`, which a process that ends between two readings moves to). None when the server
-    is not on this machine."""
+    `cstime`, which a process that ends between two readings moves to). The whole cluster's,
+    so other clients of the same server count too. None when the server is not on this
+    machine."""
     backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
     try:
         postmaster = _proc_stat(backend)["ppid"]
@@ -71,7 +72,7 @@ def server_cpu_seconds(conn) -> tuple[float, float] | None:
             if entry.name.isdigit():
                 try:
                     stat = _proc_stat(int(entry.name))
-                except OSError:  # ended meanwhile: already in the postmaster's cutime
+                except OSError:  # ended during the scan: its time is missed (a few ticks)
                     continue
                 if stat["ppid"] == postmaster:
                     user, kernel = user + stat["utime"], kernel + stat["stime"]
@@ -84,13 +85,8 @@ def server_cpu_seconds(conn) -> tuple[float, float] | None:
 def _proc_stat(pid: int) -> dict:
     # The command name may hold spaces: the fields start after its closing parenthesis.
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return {
-        "ppid": int(fields[1]),
-        **{
-            name: int(fields[i])
-            for name, i in (("utime", 11), ("stime", 12), ("cutime", 13), ("cstime", 14))
-        },
-    }
+    ppid, utime, stime, cutime, cstime = (int(fields[i]) for i in (1, 11, 12, 13, 14))
+    return {"ppid": ppid, "utime": utime, "stime": stime, "cutime": cutime, "cstime": cstime}
 
 
 def cpu_spent(before, after) -> dict | None:

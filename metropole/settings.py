@@ -6,6 +6,7 @@ DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and turns DJANGO_DEBUG off.
 """
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -136,9 +137,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too, not SQLite's in-memory database: with that one, the live server of
     # the browser tests shares the test thread's single connection between its request threads,
     # and two requests at once (a map page fetching its layers) corrupt each other's queries.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-metropole.sqlite3")}
-    # SQLite creates its files, not their directory: `make test` on a fresh clone has no var/.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # One file per test process (pytest-xdist's workers are processes), so that two test runs
+    # at once never delete each other's database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"metropole-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
