@@ -367,6 +367,24 @@ class CsvReader(Reader):
 
     SAMPLES = 16  # places read across a large file
     SAMPLE_SPAN = 256 << 10  # bytes read at each
+    # Encodings (codecs' names) in which a newline byte is always a newline, never a part of
+    # another character: a read that starts in the middle of the file finds line ends.
+    NEWLINE_SAFE = {"utf-8", "utf-8-sig", "ascii", "cp1252", "iso8859-1", "iso8859-15", "mac-roman"}
+
+    def _arrow_options(self, **read_options) -> dict:
+        """Arrow's options to read this file's columns as text, named c1, c2, ..."""
+        names = [f"c{i}" for i in range(1, len(self.headers) + 1)]
+        encoding = "utf8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
+        return {
+            "read_options": pacsv.ReadOptions(
+                column_names=names, encoding=encoding, **read_options
+            ),
+            "convert_options": pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        }
 
     def samples(self):
         """The whole lines of SAMPLES spans spread evenly across a file larger than a few
@@ -374,26 +392,13 @@ class CsvReader(Reader):
         (careful mode) nor in an encoding where a newline byte can be part of a character.
         A line cut or misread here misleads nothing but a guess (Speculation checks its
         types against the final ones)."""
-        ascii_newlines = self.encoding in ("utf-8", "utf-8-sig") or (
-            self.encoding.replace("_", "").replace("-", "").lower()
-            in ("cp1252", "latin1", "iso885915", "macroman", "ascii")
-        )
-        if self.careful or not ascii_newlines or self._size < 4 * CSV_BLOCK_BYTES:
+        newline_safe = codecs.lookup(self.encoding).name in self.NEWLINE_SAFE
+        if self.careful or not newline_safe or self._size < 4 * CSV_BLOCK_BYTES:
             return
-        names = [f"c{i}" for i in range(1, len(self.headers) + 1)]
-        encoding = "utf8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
-        options = {
-            "read_options": pacsv.ReadOptions(
-                column_names=names, encoding=encoding, use_threads=False
-            ),
+        options = self._arrow_options(use_threads=False) | {
             "parse_options": pacsv.ParseOptions(
                 delimiter=self.delimiter, invalid_row_handler=lambda row: "skip"
-            ),
-            "convert_options": pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            )
         }
         with open(self.path, "rb") as handle:
             for place in range(1, self.SAMPLES + 1):
@@ -430,27 +435,18 @@ class CsvReader(Reader):
             )
             return "skip"
 
-        names = [f"c{i}" for i in range(1, expected + 1)]
-        encoding = "utf8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
         try:
             reader = pacsv.open_csv(
                 self.path,
-                read_options=pacsv.ReadOptions(
-                    use_threads=not self.careful,  # row numbers need one thread
-                    block_size=CSV_BLOCK_BYTES,
-                    column_names=names,
-                    skip_rows=1,
-                    encoding=encoding,
-                ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter,
                     newlines_in_values=self.careful,
                     invalid_row_handler=on_invalid_row,
                 ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={n: pa.string() for n in names},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
+                **self._arrow_options(
+                    use_threads=not self.careful,  # row numbers need one thread
+                    block_size=CSV_BLOCK_BYTES,
+                    skip_rows=1,
                 ),
             )
             done = 0
