@@ -169,26 +169,20 @@ _GROUPED_WITH_COMMAS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 
 def read_as_shown(type_: str | None, value: str) -> str:
     """A filter value typed the way the table shows it in the visitor's language, in the
-    API's own form: 31,290.25 on the English page is 31290.25, and a date is read with the
-    language's input formats (day first in both languages, as the API reads it). Anything
-    else is passed on as typed: the API reads ISO dates and plain or French numbers itself,
+    API's own form: 31,290.25 on the English page is 31290.25 (the API would read its comma
+    as a French decimal comma). Anything else is passed on as typed: the API reads the
+    dates as both languages show them (day first), ISO dates, and plain or French numbers,
     and refuses the rest with its message."""
+    grouped_in_english = (
+        get_format("THOUSAND_SEPARATOR") == "," and get_format("DECIMAL_SEPARATOR") == "."
+    )
     text = value.strip()
-    if type_ in ("integer", "number"):
-        grouped_in_english = (
-            get_format("THOUSAND_SEPARATOR") == "," and get_format("DECIMAL_SEPARATOR") == "."
-        )
-        if grouped_in_english and _GROUPED_WITH_COMMAS.fullmatch(text):
-            return text.replace(",", "")
-        return value
-    if type_ in ("date", "datetime"):
-        formats = "DATE_INPUT_FORMATS" if type_ == "date" else "DATETIME_INPUT_FORMATS"
-        for form in get_format(formats):
-            try:
-                moment = dt.datetime.strptime(text, form)
-            except ValueError:
-                continue
-            return moment.date().isoformat() if type_ == "date" else moment.isoformat()
+    if (
+        type_ in ("integer", "number")
+        and grouped_in_english
+        and _GROUPED_WITH_COMMAS.fullmatch(text)
+    ):
+        return text.replace(",", "")
     return value
 
 
