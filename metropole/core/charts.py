@@ -151,12 +151,12 @@ def _bar_label(label: str, x: float, y: int) -> str:
             f'<text class="chart-label" x="{x}" y="{y + BAR_HEIGHT * 0.7:.1f}" '
             f'text-anchor="end" fill="#1a1a1a">{escape(label)}</text>'
         )
-    first, *rest = textwrap.wrap(label, LABEL_CHARS) or [label]
+    first, *rest = textwrap.wrap(label, LABEL_CHARS) or [label]  # a long word is cut to fit
     second = _truncate(" ".join(rest), LABEL_CHARS)
     return (
         f'<text class="chart-label" x="{x}" y="{y + 9}" text-anchor="end" fill="#1a1a1a">'
         f"<title>{escape(label)}</title>"
-        f'<tspan x="{x}">{escape(_truncate(first, LABEL_CHARS))}</tspan>'
+        f'<tspan x="{x}">{escape(first)}</tspan>'
         f'<tspan x="{x}" dy="14">{escape(second)}</tspan></text>'
     )
 

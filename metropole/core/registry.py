@@ -147,7 +147,7 @@ class ModuleRegistry:
     def statistics(self) -> list[Statistic]:
         return [s for m in self for s in m.statistics]
 
-    def figures(self, territory, *, headline_only: bool = False) -> list["Figure"]:
+    def figures(self, territory, *, headline_only: bool = False) -> list[Figure]:
         """The statistics for `territory` as shown: each label in the form its value asks for
         ("1 commune sur la plateforme"), with its unit ("12,5 % taux d'absence")."""
         figures = []

@@ -269,17 +269,17 @@ class Writer:
         given = exc or (None, None, None)
         failure = self._drain()
         copies, self._copies = self._copies, []
-        exc = given
-        if failure is not None and exc[0] is None:
-            exc = (type(failure), failure, failure.__traceback__)  # the COPYs are cancelled
+        ending = given
+        if failure is not None and given[0] is None:
+            ending = (type(failure), failure, failure.__traceback__)  # the COPYs are cancelled
         for copy, copy_context, cursor_context, own in copies:
             try:
                 try:
-                    if self.format == "binary" and exc[0] is None:
+                    if self.format == "binary" and ending[0] is None:
                         copy.write(PG_COPY_TRAILER)
-                    copy_context.__exit__(*exc)
+                    copy_context.__exit__(*ending)
                 finally:
-                    cursor_context.__exit__(*exc)
+                    cursor_context.__exit__(*ending)
             except Exception as error:  # noqa: BLE001 - every COPY is ended, the first error raised
                 failure = failure or error
             finally:
