@@ -143,6 +143,9 @@ def test_the_catalogue_and_dataset_page_without_javascript(new_context, make_mem
     page.click("a:has-text('Environment')")
     assert "theme=ENVI" in page.url and "1 dataset" in page.inner_text("#results-title")
     page.click("main h3 a:has-text('Arbres d')")
+    # The click returns once the new page is committed, maybe not yet parsed to its end
+    # (is_visible does not wait: this failed once under load).
+    page.wait_for_load_state()
     assert page.is_visible(".datahub-map-fallback")
     page.select_option("#f1_col", "Espèce")
     page.fill("#f1_val", "Tilleul")
